@@ -1,0 +1,99 @@
+"""The JSON API under /api/v1: one NinjaAPI, bearer tokens or the browser session, routers per app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from daifuku.core import context
+from daifuku.core.auth import user_for_token
+from daifuku.core.middleware import client_ip
+from daifuku.core.services import VersionConflict
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The browser's Django session (CSRF checked for unsafe methods)."""
+
+    param_name = "sessionid"
+
+    def __init__(self) -> None:
+        super().__init__(csrf=True)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="Daifuku API",
+    version="1",
+    description="大福帳 API: companies (取引先) and contacts (担当者). Bearer token from `daifuku token NAME`.",
+    auth=[BearerToken(), SessionAuth()],
+    urls_namespace="api",
+)
+
+
+def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    if hasattr(exc, "error_dict"):
+        return [
+            {"field": name, "message": " ".join(str(m) for e in errors for m in e.messages)}
+            for name, errors in exc.error_dict.items()
+        ]
+    return [{"field": "__all__", "message": " ".join(exc.messages)}]
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return api.create_response(request, {"detail": "invalid input", "errors": _field_errors(exc)}, status=422)
+
+
+@api.exception_handler(VersionConflict)
+def on_version_conflict(request: HttpRequest, exc: VersionConflict) -> HttpResponse:
+    body = {
+        "detail": "version conflict: the record was changed after the version you sent",
+        "current_version": exc.current_version,
+        "your_version": exc.seen_version,
+        "changed_fields": exc.changed_fields,
+    }
+    return api.create_response(request, body, status=409)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": "not found"}, status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc) or "permission denied"}, status=403)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"detail": "authentication required"}, status=401)
+
+
+def _register_routers() -> None:
+    from daifuku.customers.api import router as customers_router
+
+    api.add_router("/", customers_router)
+
+
+_register_routers()
+
+__all__ = ["api", "context", "client_ip"]

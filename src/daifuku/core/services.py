@@ -1,0 +1,320 @@
+"""Writes of the shared kernel: users, teams, role scopes, tokens, company profile, notifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from daifuku.core import audit, auth, jp, visibility
+from daifuku.core.models import (
+    ApiToken,
+    AuditEntry,
+    CompanyProfile,
+    Notification,
+    Role,
+    RoleScope,
+    Scope,
+    TaxRounding,
+    Team,
+    User,
+)
+
+# Login lockout
+
+
+def is_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > timezone.now()
+
+
+def login_failed(*, user: User) -> None:
+    """Count a failed password; lock the account when the limit is reached."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(failed_login_count=models.F("failed_login_count") + 1)
+        user.refresh_from_db(fields=["failed_login_count", "locked_until"])
+        if user.failed_login_count >= settings.DAIFUKU_LOGIN_MAX_FAILURES:
+            user.locked_until = timezone.now() + auth.lock_duration()
+            user.failed_login_count = 0
+            user.save(update_fields=["locked_until", "failed_login_count"])
+            audit.record(user, by=None, action="locked", note="too many failed logins")
+
+
+def login_succeeded(*, user: User) -> None:
+    if user.failed_login_count or user.locked_until:
+        user.failed_login_count = 0
+        user.locked_until = None
+        user.save(update_fields=["failed_login_count", "locked_until"])
+
+
+# Teams, users, roles
+
+
+def _check_admin(by: User | None) -> None:
+    if by is not None and not by.is_administrator:
+        raise PermissionDenied(_("管理者のみが実行できます。"))
+
+
+@transaction.atomic
+def team_get_or_create(*, name: str, by: User | None = None) -> Team:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"team": _("チーム名を入力してください。")})
+    team = Team.objects.filter(name=name).first()
+    if team is not None:
+        return team
+    _check_admin(by)
+    team = Team.objects.create(name=name)
+    audit.record(team, by=by, action="create", changes={"name": [None, name]})
+    return team
+
+
+def role_by_slug(slug: str) -> Role:
+    role = Role.objects.filter(slug=slug).first()
+    if role is None:
+        slugs = ", ".join(Role.objects.values_list("slug", flat=True))
+        raise ValidationError({"role": _("ロール「%(slug)s」はありません（%(slugs)s）。") % {"slug": slug, "slugs": slugs}})
+    return role
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    role_slug: str,
+    password: str,
+    by: User | None = None,
+    team_name: str = "",
+    last_name: str = "",
+    first_name: str = "",
+    email: str = "",
+    language: str = "ja",
+) -> User:
+    """Create a user with a role (and team, created if missing). ``by=None`` means the CLI/system."""
+    _check_admin(by)
+    username = username.strip()
+    if not username:
+        raise ValidationError({"username": _("ユーザー名を入力してください。")})
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": _("ユーザー名「%(name)s」は既に使われています。") % {"name": username}})
+    role = role_by_slug(role_slug)
+    team = team_get_or_create(name=team_name, by=by) if team_name.strip() else None
+    user = User(
+        username=username,
+        role=role,
+        team=team,
+        last_name=last_name,
+        first_name=first_name,
+        email=email,
+        language=language,
+        is_staff=False,
+    )
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    audit.record(user, by=by, action="create", changes=audit.diff({}, _user_fields(user)))
+    return user
+
+
+def _user_fields(user: User) -> dict[str, Any]:
+    return audit.snapshot(
+        user, ["username", "last_name", "first_name", "email", "team", "role", "is_active", "language"]
+    )
+
+
+@transaction.atomic
+def user_update(*, user: User, by: User, **changes: Any) -> User:
+    """Change a user's profile, team, role or active flag (administrators only)."""
+    _check_admin(by)
+    allowed = {"last_name", "first_name", "email", "team", "role", "is_active", "language"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError({name: _("この項目は変更できません。") for name in unknown})
+    before = _user_fields(user)
+    for name, value in changes.items():
+        setattr(user, name, value)
+    user.full_clean(exclude=["password"])
+    user.save()
+    visibility.forget(user)
+    delta = audit.diff(before, _user_fields(user))
+    if delta:
+        audit.record(user, by=by, action="update", changes=delta)
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str, by: User) -> None:
+    if by.pk != user.pk:
+        _check_admin(by)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit.record(user, by=by, action="password", changes={"password": ["***", "***"]})
+
+
+@transaction.atomic
+def role_scope_update(*, role: Role, object_type: str, read_scope: str, edit_scope: str, by: User) -> RoleScope:
+    """Change what a role may read/edit of one object type. Edit can never exceed read."""
+    _check_admin(by)
+    order = [Scope.NONE, Scope.OWN, Scope.TEAM, Scope.ALL]
+    if read_scope not in order or edit_scope not in order:
+        raise ValidationError({"scope": _("範囲の値が不正です。")})
+    if order.index(Scope(edit_scope)) > order.index(Scope(read_scope)):
+        raise ValidationError({"edit_scope": _("編集範囲は閲覧範囲より広くできません。")})
+    row, _created = RoleScope.objects.select_for_update().get_or_create(role=role, object_type=object_type)
+    old = (row.read_scope, row.edit_scope)
+    row.read_scope, row.edit_scope = read_scope, edit_scope
+    row.save(update_fields=["read_scope", "edit_scope"])
+    changes: dict[str, list[Any]] = {}
+    if old[0] != read_scope:
+        changes[f"{object_type}.read_scope"] = [old[0], read_scope]
+    if old[1] != edit_scope:
+        changes[f"{object_type}.edit_scope"] = [old[1], edit_scope]
+    if changes:
+        audit.record(role, by=by, action="update", changes=changes)
+    return row
+
+
+def ensure_default_scopes() -> None:
+    """Create missing default role scopes (never overwrites an administrator's choice)."""
+    for slug, per_type in visibility.DEFAULT_SCOPES.items():
+        role = Role.objects.filter(slug=slug).first()
+        if role is None:
+            continue
+        for object_type, (read, edit) in per_type.items():
+            RoleScope.objects.get_or_create(
+                role=role, object_type=object_type, defaults={"read_scope": read, "edit_scope": edit}
+            )
+
+
+# API tokens
+
+
+@transaction.atomic
+def token_create(*, user: User, name: str = "", by: User | None = None) -> str:
+    """Create an API token for ``user`` and return it; only its digest is stored."""
+    if by is not None and by.pk != user.pk:
+        _check_admin(by)
+    token = auth.new_token()
+    ApiToken.objects.create(user=user, name=name, prefix=token[:12], digest=auth.digest(token))
+    audit.record(user, by=by, action="token_create", note=token[:12])
+    return token
+
+
+# Company profile
+
+
+def profile_get() -> CompanyProfile:
+    profile, _created = CompanyProfile.objects.get_or_create(pk=1)
+    return profile
+
+
+@dataclass
+class ProfileInput:
+    name: str = ""
+    registration_number: str = ""
+    postal_code: str = ""
+    address: str = ""
+    phone: str = ""
+    fiscal_month: int = 3
+    tax_rounding: str = TaxRounding.FLOOR
+    warnings: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def profile_update(*, data: ProfileInput, by: User) -> CompanyProfile:
+    """Save our company's profile. The T-number format is enforced; a check-digit mismatch only warns."""
+    _check_admin(by)
+    errors: dict[str, str] = {}
+    reg = ""
+    if data.registration_number.strip():
+        check = jp.check_registration_number(data.registration_number)
+        if not check.ok:
+            errors["registration_number"] = _("登録番号は「T」と13桁の数字です（例: T7123456789012）。")
+        else:
+            reg = check.value
+            if check.warning:
+                data.warnings.append(_("登録番号の検査用数字が法人番号と一致しません（個人事業者の番号なら問題ありません）。"))
+    postal = ""
+    if data.postal_code.strip():
+        postal = jp.clean_postal_code(data.postal_code) or ""
+        if not postal:
+            errors["postal_code"] = _("郵便番号は7桁の数字です。")
+    phone = ""
+    if data.phone.strip():
+        phone = jp.parse_phone(data.phone) or ""
+        if not phone:
+            errors["phone"] = _("電話番号として読み取れません。")
+    if not 1 <= int(data.fiscal_month) <= 12:
+        errors["fiscal_month"] = _("決算月は1〜12です。")
+    if data.tax_rounding not in TaxRounding.values:
+        errors["tax_rounding"] = _("端数処理の値が不正です。")
+    if errors:
+        raise ValidationError(errors)
+    profile = CompanyProfile.objects.select_for_update().get_or_create(pk=1)[0]
+    before = audit.snapshot(profile)
+    profile.name = data.name.strip()
+    profile.registration_number = reg
+    profile.postal_code = postal
+    profile.address = data.address.strip()
+    profile.phone = phone
+    profile.fiscal_month = int(data.fiscal_month)
+    profile.tax_rounding = data.tax_rounding
+    profile.version += 1
+    profile.save()
+    delta = audit.diff(before, audit.snapshot(profile))
+    if delta:
+        audit.record(profile, by=by, action="update", changes=delta)
+    return profile
+
+
+# Notifications
+
+
+def notify(*, recipient: User, kind: str, title: str, body: str = "", url: str = "") -> Notification:
+    return Notification.objects.create(recipient=recipient, kind=kind, title=title[:300], body=body, url=url)
+
+
+def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
+
+
+# Optimistic versions ("no lost work")
+
+
+class VersionConflict(Exception):
+    """Saving over a newer version. ``changes`` lists what others changed since the seen version."""
+
+    def __init__(self, *, current_version: int, seen_version: int, entries: list[AuditEntry]) -> None:
+        super().__init__(f"version {seen_version} is stale; current is {current_version}")
+        self.current_version = current_version
+        self.seen_version = seen_version
+        self.entries = entries
+
+    @property
+    def changed_fields(self) -> dict[str, list[Any]]:
+        """Field → [value the user saw, value now], merged over the intervening audit entries."""
+        merged: dict[str, list[Any]] = {}
+        for entry in sorted(self.entries, key=lambda e: e.pk):
+            for name, (old, new) in entry.changes.items():
+                if name in merged:
+                    merged[name][1] = new
+                else:
+                    merged[name] = [old, new]
+        return merged
+
+
+def check_version(obj: Any, seen_version: int | None) -> None:
+    """Refuse a write based on an old version of ``obj`` (call with the row locked)."""
+    if seen_version is None or int(seen_version) == obj.version:
+        return
+    entries = list(
+        audit.entries_for(obj).filter(version__gt=int(seen_version)).order_by("id")
+    )
+    raise VersionConflict(current_version=obj.version, seen_version=int(seen_version), entries=entries)

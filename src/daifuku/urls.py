@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+from daifuku.api import api
+
+urlpatterns = [
+    path("", include("daifuku.web.urls")),
+    path("", include("daifuku.core.urls")),
+    path("customers/", include("daifuku.customers.urls")),
+    path("api/v1/", api.urls),
+]

@@ -1,0 +1,16 @@
+"""Template context every page needs: the navigation and the unread notification count."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from daifuku.core.selectors import unread_notification_count
+
+    return {"unread_notifications": unread_notification_count(user=user)}

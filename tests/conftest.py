@@ -4,9 +4,9 @@ import os
 
 os.environ.setdefault("HUEY_IMMEDIATE", "1")
 
-import pytest  # noqa: E402
+import pytest
 
-from tests.factories import CompanyFactory, ContactFactory, TeamFactory, UserFactory  # noqa: E402
+from tests.factories import CompanyFactory, ContactFactory, TeamFactory, UserFactory
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from daifuku.core import jp, search
 from daifuku.core.models import Role, Team, User
 from daifuku.customers.models import Company, Contact
 
-PASSWORD = "daifuku-test-pass"  # noqa: S105
+PASSWORD = "daifuku-test-pass"
 _HASHED: dict[str, str] = {}
 
 

@@ -23,6 +23,8 @@ def _env_bool(name: str, default: bool = False) -> bool:
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("DAIFUKU_DATA_DIR", Path.cwd() / "var")).resolve()
+# SQLite files (database, Huey queue) live here; the directory must exist before Huey opens its queue.
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 MODE = os.environ.get("DAIFUKU_MODE", "local")
 PRODUCTION = MODE == "production"

@@ -59,11 +59,16 @@ def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, An
     return values
 
 
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | dict) and not value)
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> Changes:
+    """Fields whose value changed, as ``{name: [old, new]}``. Empty to empty (None → "") is no change."""
     changes: Changes = {}
     for name in sorted(set(before) | set(after)):
         old, new = before.get(name), after.get(name)
-        if old != new:
+        if old != new and not (_is_empty(old) and _is_empty(new)):
             changes[name] = [old, new]
     return changes
 
@@ -96,4 +101,6 @@ def record(
 
 
 def entries_for(obj: models.Model) -> models.QuerySet[AuditEntry]:
-    return AuditEntry.objects.filter(object_type=object_type_of(obj), object_id=obj.pk).select_related("actor")
+    return AuditEntry.objects.filter(object_type=object_type_of(obj), object_id=obj.pk).select_related(
+        "actor"
+    )

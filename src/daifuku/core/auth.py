@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from daifuku.core.models import ApiToken, User
 
-TOKEN_PREFIX = "dfk_"
+TOKEN_PREFIX = "dfk_"  # noqa: S105  (a public marker, not a secret)
 
 
 class LockoutModelBackend(ModelBackend):
@@ -25,7 +25,11 @@ class LockoutModelBackend(ModelBackend):
     """
 
     def authenticate(
-        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
     ) -> User | None:
         from daifuku.core import services
 

@@ -14,11 +14,12 @@ class RequestContext:
     via: str = "system"  # web / api / cli / import / system
 
 
-_current: ContextVar[RequestContext] = ContextVar("daifuku_request_context", default=RequestContext())
+_SYSTEM = RequestContext()
+_current: ContextVar[RequestContext | None] = ContextVar("daifuku_request_context", default=None)
 
 
 def current() -> RequestContext:
-    return _current.get()
+    return _current.get() or _SYSTEM
 
 
 @contextlib.contextmanager

@@ -167,7 +167,7 @@ class TNumberCheck:
 
 
 def check_registration_number(raw: str) -> TNumberCheck:
-    """Hard-check the format ``T`` + 13 digits; a check-digit mismatch is only a warning (sole proprietors)."""
+    """Hard-check the format ``T`` + 13 digits; a check-digit mismatch only warns (sole proprietors)."""
     value = clean_digits(raw).upper()
     if not _T_NUMBER_RE.fullmatch(value):
         return TNumberCheck("", False, "")

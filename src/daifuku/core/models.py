@@ -121,7 +121,12 @@ class User(AbstractUser):
     """A person who signs in. ``last_name`` is the family name (姓), ``first_name`` the given name."""
 
     team = models.ForeignKey(
-        Team, verbose_name=_("チーム"), null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+        Team,
+        verbose_name=_("チーム"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
     )
     role = models.ForeignKey(
         Role, verbose_name=_("ロール"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
@@ -260,7 +265,9 @@ class AuditEntry(models.Model):
 class Notification(models.Model):
     """An in-app notice for one user (handover, later comments, reminders …)."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
     kind = models.CharField(_("種類"), max_length=60)
     title = models.CharField(_("件名"), max_length=300)
     body = models.TextField(_("本文"), blank=True)

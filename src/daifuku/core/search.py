@@ -90,7 +90,8 @@ def _write(doc_ids_and_parts: list[tuple[int, list[str]]]) -> None:
             )
         else:
             cursor.executemany(
-                "DELETE FROM core_search_fts WHERE rowid = %s", [(doc_id,) for doc_id, _p in doc_ids_and_parts]
+                "DELETE FROM core_search_fts WHERE rowid = %s",
+                [(doc_id,) for doc_id, _p in doc_ids_and_parts],
             )
             cursor.executemany(
                 "INSERT INTO core_search_fts(rowid, grams) VALUES (%s, %s)",
@@ -156,7 +157,9 @@ def _reindex_batch(object_type: str, objects: list[Any]) -> int:
 
 def remove(object_type: str, object_id: int) -> None:
     doc_ids = list(
-        SearchDocument.objects.filter(object_type=object_type, object_id=object_id).values_list("id", flat=True)
+        SearchDocument.objects.filter(object_type=object_type, object_id=object_id).values_list(
+            "id", flat=True
+        )
     )
     if not doc_ids:
         return
@@ -179,7 +182,11 @@ def rebuild(object_type: str) -> int:
                     chunk,
                 )
     SearchDocument.objects.filter(object_type=object_type).delete()
-    return reindex_many(object_type, reg.model._default_manager.order_by("pk").iterator(chunk_size=2000))
+    rows = reg.model._default_manager.order_by("pk")
+    if any(f.name == "deleted_at" for f in reg.model._meta.get_fields()):
+        # Trashed records are removed from the index by the services; keep them out here too.
+        rows = rows.filter(deleted_at__isnull=True)
+    return reindex_many(object_type, rows.iterator(chunk_size=2000))
 
 
 def matching_ids(object_type: str, query: str) -> RawSQL | None:
@@ -194,7 +201,12 @@ def matching_ids(object_type: str, query: str) -> RawSQL | None:
     params: list[Any] = [object_type]
     if _is_postgres():
         all_grams = sorted({g for t in terms for g in _term_grams(t)})
-        sql = "SELECT d.object_id FROM core_searchdocument d WHERE d.object_type = %s AND d.grams @> %s::text[]"
+        # ``object_type || ''`` keeps the planner off the (object_type, object_id) btree, which selects a
+        # whole object type; the GIN index on the grams is the selective path.
+        sql = (
+            "SELECT d.object_id FROM core_searchdocument d "
+            "WHERE (d.object_type || '') = %s AND d.grams @> %s::text[]"
+        )
         params.append(all_grams)
         for term in terms:
             sql += " AND strpos(d.text, %s) > 0"

@@ -51,6 +51,12 @@ def login_succeeded(*, user: User) -> None:
         user.save(update_fields=["failed_login_count", "locked_until"])
 
 
+def login_locks_clear_expired() -> int:
+    """Clear lockouts whose time has passed (housekeeping; ``is_locked`` already ignores them)."""
+    expired = User.objects.filter(locked_until__lte=timezone.now())
+    return expired.update(locked_until=None, failed_login_count=0)
+
+
 # Teams, users, roles
 
 
@@ -77,7 +83,9 @@ def role_by_slug(slug: str) -> Role:
     role = Role.objects.filter(slug=slug).first()
     if role is None:
         slugs = ", ".join(Role.objects.values_list("slug", flat=True))
-        raise ValidationError({"role": _("ロール「%(slug)s」はありません（%(slugs)s）。") % {"slug": slug, "slugs": slugs}})
+        raise ValidationError(
+            {"role": _("ロール「%(slug)s」はありません（%(slugs)s）。") % {"slug": slug, "slugs": slugs}}
+        )
     return role
 
 
@@ -100,7 +108,9 @@ def user_create(
     if not username:
         raise ValidationError({"username": _("ユーザー名を入力してください。")})
     if User.objects.filter(username=username).exists():
-        raise ValidationError({"username": _("ユーザー名「%(name)s」は既に使われています。") % {"name": username}})
+        raise ValidationError(
+            {"username": _("ユーザー名「%(name)s」は既に使われています。") % {"name": username}}
+        )
     role = role_by_slug(role_slug)
     team = team_get_or_create(name=team_name, by=by) if team_name.strip() else None
     user = User(
@@ -128,8 +138,9 @@ def _user_fields(user: User) -> dict[str, Any]:
 
 @transaction.atomic
 def user_update(*, user: User, by: User, **changes: Any) -> User:
-    """Change a user's profile, team, role or active flag (administrators only)."""
-    _check_admin(by)
+    """Change a user's profile, team, role or active flag (administrators only; anyone their own language)."""
+    if not (by.pk == user.pk and set(changes) <= {"language"}):
+        _check_admin(by)
     allowed = {"last_name", "first_name", "email", "team", "role", "is_active", "language"}
     unknown = set(changes) - allowed
     if unknown:
@@ -156,7 +167,9 @@ def user_set_password(*, user: User, password: str, by: User) -> None:
 
 
 @transaction.atomic
-def role_scope_update(*, role: Role, object_type: str, read_scope: str, edit_scope: str, by: User) -> RoleScope:
+def role_scope_update(
+    *, role: Role, object_type: str, read_scope: str, edit_scope: str, by: User
+) -> RoleScope:
     """Change what a role may read/edit of one object type. Edit can never exceed read."""
     _check_admin(by)
     order = [Scope.NONE, Scope.OWN, Scope.TEAM, Scope.ALL]
@@ -237,7 +250,9 @@ def profile_update(*, data: ProfileInput, by: User) -> CompanyProfile:
         else:
             reg = check.value
             if check.warning:
-                data.warnings.append(_("登録番号の検査用数字が法人番号と一致しません（個人事業者の番号なら問題ありません）。"))
+                data.warnings.append(
+                    _("登録番号の検査用数字が法人番号と一致しません（個人事業者の番号なら問題ありません）。")
+                )
     postal = ""
     if data.postal_code.strip():
         postal = jp.clean_postal_code(data.postal_code) or ""
@@ -314,7 +329,5 @@ def check_version(obj: Any, seen_version: int | None) -> None:
     """Refuse a write based on an old version of ``obj`` (call with the row locked)."""
     if seen_version is None or int(seen_version) == obj.version:
         return
-    entries = list(
-        audit.entries_for(obj).filter(version__gt=int(seen_version)).order_by("id")
-    )
+    entries = list(audit.entries_for(obj).filter(version__gt=int(seen_version)).order_by("id"))
     raise VersionConflict(current_version=obj.version, seen_version=int(seen_version), entries=entries)

@@ -75,7 +75,9 @@ class Company(VersionedModel):
         _("法人格の位置"), max_length=10, choices=LegalFormPosition.choices, default=LegalFormPosition.NONE
     )
     corporate_number = models.CharField(_("法人番号"), max_length=13, blank=True)
-    invoice_registration_number = models.CharField(_("適格請求書発行事業者登録番号"), max_length=14, blank=True)
+    invoice_registration_number = models.CharField(
+        _("適格請求書発行事業者登録番号"), max_length=14, blank=True
+    )
     postal_code = models.CharField(_("郵便番号"), max_length=7, blank=True)
     prefecture = models.CharField(_("都道府県"), max_length=10, blank=True)
     city = models.CharField(_("市区町村"), max_length=100, blank=True)
@@ -102,7 +104,12 @@ class Company(VersionedModel):
         _("ステータス"), max_length=10, choices=CompanyStatus.choices, default=CompanyStatus.PROSPECT
     )
     parent = models.ForeignKey(
-        "self", verbose_name=_("親会社"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("親会社"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -113,7 +120,12 @@ class Company(VersionedModel):
         related_name="owned_companies",
     )
     team = models.ForeignKey(
-        Team, verbose_name=_("チーム"), null=True, blank=True, on_delete=models.PROTECT, related_name="companies"
+        Team,
+        verbose_name=_("チーム"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="companies",
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("タグ"), blank=True, related_name="companies")
     notes = models.TextField(_("メモ"), blank=True)
@@ -203,7 +215,12 @@ class Contact(VersionedModel):
     family_name_kana = models.CharField(_("セイ"), max_length=100, blank=True)
     given_name_kana = models.CharField(_("メイ"), max_length=100, blank=True)
     company = models.ForeignKey(
-        Company, verbose_name=_("会社"), null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
+        Company,
+        verbose_name=_("会社"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
     )
     department = models.CharField(_("部署"), max_length=200, blank=True)
     title = models.CharField(_("役職"), max_length=100, blank=True)
@@ -230,7 +247,12 @@ class Contact(VersionedModel):
         related_name="owned_contacts",
     )
     team = models.ForeignKey(
-        Team, verbose_name=_("チーム"), null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
+        Team,
+        verbose_name=_("チーム"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("タグ"), blank=True, related_name="contacts")
     notes = models.TextField(_("メモ"), blank=True)

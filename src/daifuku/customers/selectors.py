@@ -69,7 +69,9 @@ def company_queryset(*, user: User, action: str = "read") -> QuerySet[Company]:
     return visibility.visible(Company.objects.filter(deleted_at__isnull=True), user, COMPANY, action=action)
 
 
-def company_list(*, user: User, filters: CompanyFilters | None = None, sort: str = "kana") -> QuerySet[Company]:
+def company_list(
+    *, user: User, filters: CompanyFilters | None = None, sort: str = "kana"
+) -> QuerySet[Company]:
     filters = filters or CompanyFilters()
     qs = company_queryset(user=user)
     if filters.q:
@@ -112,13 +114,17 @@ def company_get(*, user: User, pk: Any, include_deleted: bool = False) -> Compan
 def company_trash(*, user: User) -> QuerySet[Company]:
     if not user.is_administrator:
         return Company.objects.none()
-    return Company.objects.filter(deleted_at__isnull=False).select_related("deleted_by", "owner").order_by(
-        "-deleted_at", "-id"
+    return (
+        Company.objects.filter(deleted_at__isnull=False)
+        .select_related("deleted_by", "owner")
+        .order_by("-deleted_at", "-id")
     )
 
 
 def company_contacts(*, user: User, company: Company) -> QuerySet[Contact]:
-    return contact_queryset(user=user).filter(company=company).select_related("owner").order_by("kana_key", "id")
+    return (
+        contact_queryset(user=user).filter(company=company).select_related("owner").order_by("kana_key", "id")
+    )
 
 
 def company_children(*, user: User, company: Company) -> QuerySet[Company]:
@@ -175,7 +181,9 @@ def contact_queryset(*, user: User, action: str = "read") -> QuerySet[Contact]:
     return visibility.visible(Contact.objects.filter(deleted_at__isnull=True), user, CONTACT, action=action)
 
 
-def contact_list(*, user: User, filters: ContactFilters | None = None, sort: str = "kana") -> QuerySet[Contact]:
+def contact_list(
+    *, user: User, filters: ContactFilters | None = None, sort: str = "kana"
+) -> QuerySet[Contact]:
     filters = filters or ContactFilters()
     qs = contact_queryset(user=user)
     if filters.q:
@@ -214,8 +222,10 @@ def contact_get(*, user: User, pk: Any, include_deleted: bool = False) -> Contac
 def contact_trash(*, user: User) -> QuerySet[Contact]:
     if not user.is_administrator:
         return Contact.objects.none()
-    return Contact.objects.filter(deleted_at__isnull=False).select_related("deleted_by", "owner").order_by(
-        "-deleted_at", "-id"
+    return (
+        Contact.objects.filter(deleted_at__isnull=False)
+        .select_related("deleted_by", "owner")
+        .order_by("-deleted_at", "-id")
     )
 
 
@@ -288,11 +298,11 @@ def prefecture_choices() -> list[str]:
 
 
 PREFECTURES = (
-    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県", "埼玉県",
-    "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県",
-    "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県", "岡山県",
-    "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県",
-    "宮崎県", "鹿児島県", "沖縄県",
+    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県",
+    "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県",
+    "岐阜県", "静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県",
+    "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県",
+    "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
 )  # fmt: skip
 
 
@@ -319,7 +329,7 @@ def after_cursor(qs: QuerySet[Any], cursor: str | None, sort: str) -> QuerySet[A
     decoded = decode_cursor(cursor)
     if decoded is None:
         raise ValueError("bad cursor")
-    key_field, id_field = _order(sort, COMPANY_SORTS)
+    key_field, _id_field = _order(sort, COMPANY_SORTS)
     descending = key_field.startswith("-")
     column = key_field.lstrip("-")
     key, last_id = decoded
@@ -332,3 +342,56 @@ def cursor_for(obj: Any, sort: str) -> str:
     value = getattr(obj, key_field.lstrip("-"))
     return encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, obj.pk])
 
+
+# Web UI helpers (choices and names for the 履歴 tab)
+
+from daifuku.customers.models import Industry  # noqa: E402
+
+
+def industry_choices() -> QuerySet[Industry]:
+    return Industry.objects.order_by("order", "code")
+
+
+def company_choices(*, user: User, q: str, limit: int = 10) -> list[Company]:
+    """Companies for a typeahead chooser: visible ones matching ``q`` (nothing for an empty query)."""
+    if not search.query_terms(q):
+        return []
+    return list(company_list(user=user, filters=CompanyFilters(q=q))[:limit])
+
+
+@dataclass
+class ReferenceNames:
+    """Display names for ids found in audit entries; companies only where the user may see them."""
+
+    users: dict[int, str] = field(default_factory=dict)
+    teams: dict[int, str] = field(default_factory=dict)
+    tags: dict[int, str] = field(default_factory=dict)
+    industries: dict[int, str] = field(default_factory=dict)
+    companies: dict[int, str] = field(default_factory=dict)
+
+
+def reference_names(
+    *,
+    user: User,
+    user_ids: set[int] | None = None,
+    team_ids: set[int] | None = None,
+    tag_ids: set[int] | None = None,
+    industry_ids: set[int] | None = None,
+    company_ids: set[int] | None = None,
+) -> ReferenceNames:
+    """One query per kind of id asked for (none for an empty set), so a history page has no N+1."""
+    names = ReferenceNames()
+    if user_ids:
+        for u in User.objects.filter(pk__in=user_ids).only("username", "first_name", "last_name"):
+            names.users[u.pk] = u.display_name
+    if team_ids:
+        names.teams = dict(Team.objects.filter(pk__in=team_ids).values_list("pk", "name"))
+    if tag_ids:
+        names.tags = dict(Tag.objects.filter(pk__in=tag_ids).values_list("pk", "name"))
+    if industry_ids:
+        names.industries = {i.pk: str(i) for i in Industry.objects.filter(pk__in=industry_ids)}
+    if company_ids:
+        visible_companies = company_queryset(user=user).filter(pk__in=company_ids)
+        for c in visible_companies.only("name", "legal_form", "legal_form_position", "owner", "team"):
+            names.companies[c.pk] = c.display_name
+    return names

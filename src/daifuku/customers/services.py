@@ -201,13 +201,15 @@ def _apply(obj: Any, data: dict[str, Any], allowed: list[str]) -> None:
 # Companies
 
 
-def company_clean(data: dict[str, Any], *, instance: Company | None = None) -> tuple[dict[str, Any], list[str]]:
+def company_clean(
+    data: dict[str, Any], *, instance: Company | None = None
+) -> tuple[dict[str, Any], list[str]]:
     """Normalize company input; return (data, warnings) or raise ValidationError naming the fields."""
     data = dict(data)
     errors: dict[str, str] = {}
     warnings: list[str] = []
-    for name in ("name", "name_kana", "representative", "description", "notes", "prefecture", "city", "street",
-                 "building", "email", "website", "rank", "legal_form"):  # fmt: skip
+    for name in ("name", "name_kana", "representative", "description", "notes", "prefecture", "city",
+                 "street", "building", "email", "website", "rank", "legal_form"):  # fmt: skip
         if name in data:
             data[name] = _text(data[name])
     if "name" in data:
@@ -218,7 +220,10 @@ def company_clean(data: dict[str, Any], *, instance: Company | None = None) -> t
             if split.legal_form:
                 data["name"], data["legal_form"] = split.name, split.legal_form
                 data["legal_form_position"] = split.position
-    if data.get("legal_form") and data.get("legal_form_position", getattr(instance, "legal_form_position", "none")) == "none":
+    if (
+        data.get("legal_form")
+        and data.get("legal_form_position", getattr(instance, "legal_form_position", "none")) == "none"
+    ):
         data["legal_form_position"] = "before"
     if "name_kana" in data:
         data["name_kana"] = jp.to_katakana(data["name_kana"])
@@ -232,11 +237,15 @@ def company_clean(data: dict[str, Any], *, instance: Company | None = None) -> t
         if raw:
             check = jp.check_registration_number(raw)
             if not check.ok:
-                errors["invoice_registration_number"] = _("登録番号は「T」と13桁の数字です（例: T7123456789012）。")
+                errors["invoice_registration_number"] = _(
+                    "登録番号は「T」と13桁の数字です（例: T7123456789012）。"
+                )
             else:
                 data["invoice_registration_number"] = check.value
                 if check.warning:
-                    warnings.append(_("登録番号の検査用数字が一致しません（個人事業者の番号なら問題ありません）。"))
+                    warnings.append(
+                        _("登録番号の検査用数字が一致しません（個人事業者の番号なら問題ありません）。")
+                    )
         else:
             data["invoice_registration_number"] = ""
     for phone_field in ("phone", "fax"):
@@ -330,7 +339,9 @@ def company_update(
     audit.record(company, by=by, action="update", changes=delta)
     search.reindex(COMPANY, company)
     if company.display_name != old_name:
-        search.reindex_many(CONTACT, company.contacts.select_related("company"))
+        search.reindex_many(
+            CONTACT, company.contacts.filter(deleted_at__isnull=True).select_related("company")
+        )
     if "owner" in delta:
         _handover_side_effects(company, from_owner_id=before["owner"], by=by, reason="")
     events.emit("company.updated", company=company, by=by, changes=delta)
@@ -392,7 +403,9 @@ def company_delete(*, company: Company, by: User) -> Company:
     company.deleted_by = by
     company.version += 1
     company.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-    audit.record(company, by=by, action="delete", changes={"deleted_at": [None, company.deleted_at.isoformat()]})
+    audit.record(
+        company, by=by, action="delete", changes={"deleted_at": [None, company.deleted_at.isoformat()]}
+    )
     search.remove(COMPANY, company.pk)
     events.emit("company.deleted", company=company, by=by)
     return company
@@ -411,7 +424,9 @@ def company_restore(*, company: Company, by: User) -> Company:
     company.deleted_by = None
     company.version += 1
     company.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-    audit.record(company, by=by, action="restore", changes={"deleted_at": [old.isoformat() if old else None, None]})
+    audit.record(
+        company, by=by, action="restore", changes={"deleted_at": [old.isoformat() if old else None, None]}
+    )
     search.reindex(COMPANY, company)
     events.emit("company.restored", company=company, by=by)
     return company
@@ -420,12 +435,15 @@ def company_restore(*, company: Company, by: User) -> Company:
 # Contacts
 
 
-def contact_clean(data: dict[str, Any], *, instance: Contact | None = None) -> tuple[dict[str, Any], list[str]]:
+def contact_clean(
+    data: dict[str, Any], *, instance: Contact | None = None
+) -> tuple[dict[str, Any], list[str]]:
     """Normalize contact input; return (data, warnings) or raise ValidationError naming the fields."""
     data = dict(data)
     errors: dict[str, str] = {}
-    for name in ("family_name", "given_name", "department", "title", "email", "email_alt", "prefecture", "city",
-                 "street", "building", "preferences", "notes", "gender", "mail_consent_note"):  # fmt: skip
+    for name in ("family_name", "given_name", "department", "title", "email", "email_alt", "prefecture",
+                 "city", "street", "building", "preferences", "notes", "gender",
+                 "mail_consent_note"):  # fmt: skip
         if name in data:
             data[name] = _text(data[name])
     if "family_name" in data and not data["family_name"]:
@@ -463,7 +481,9 @@ def contact_clean(data: dict[str, Any], *, instance: Contact | None = None) -> t
                 data["mail_consent_at"] = timezone.now()
             method = data.get("mail_consent_method", getattr(instance, "mail_consent_method", ""))
             if consent == MailConsent.OPTED_IN and not method:
-                errors["mail_consent_method"] = _("同意を得た方法を選んでください（特定電子メール法の記録）。")
+                errors["mail_consent_method"] = _(
+                    "同意を得た方法を選んでください（特定電子メール法の記録）。"
+                )
     if errors:
         raise ValidationError(errors)
     return data, []
@@ -526,7 +546,7 @@ def contact_create(*, by: User, data: dict[str, Any]) -> Contact:
 def contact_update(
     *, contact: Contact, by: User, data: dict[str, Any], seen_version: int | None = None
 ) -> Contact:
-    contact = Contact.objects.select_for_update().select_related("company").get(pk=contact.pk)
+    contact = Contact.objects.select_for_update(of=("self",)).select_related("company").get(pk=contact.pk)
     visibility.check_can_edit(by, contact, CONTACT)
     if contact.is_deleted:
         raise ValidationError({"__all__": _("ごみ箱の担当者は編集できません。先に復元してください。")})
@@ -568,7 +588,9 @@ def contact_delete(*, contact: Contact, by: User) -> Contact:
     contact.deleted_by = by
     contact.version += 1
     contact.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-    audit.record(contact, by=by, action="delete", changes={"deleted_at": [None, contact.deleted_at.isoformat()]})
+    audit.record(
+        contact, by=by, action="delete", changes={"deleted_at": [None, contact.deleted_at.isoformat()]}
+    )
     search.remove(CONTACT, contact.pk)
     events.emit("contact.deleted", contact=contact, by=by)
     return contact
@@ -578,7 +600,7 @@ def contact_delete(*, contact: Contact, by: User) -> Contact:
 def contact_restore(*, contact: Contact, by: User) -> Contact:
     if not by.is_administrator:
         raise PermissionDenied(_("ごみ箱から復元できるのは管理者のみです。"))
-    contact = Contact.objects.select_for_update().select_related("company").get(pk=contact.pk)
+    contact = Contact.objects.select_for_update(of=("self",)).select_related("company").get(pk=contact.pk)
     if not contact.is_deleted:
         return contact
     old = contact.deleted_at
@@ -586,7 +608,9 @@ def contact_restore(*, contact: Contact, by: User) -> Contact:
     contact.deleted_by = None
     contact.version += 1
     contact.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-    audit.record(contact, by=by, action="restore", changes={"deleted_at": [old.isoformat() if old else None, None]})
+    audit.record(
+        contact, by=by, action="restore", changes={"deleted_at": [old.isoformat() if old else None, None]}
+    )
     search.reindex(CONTACT, contact)
     events.emit("contact.restored", contact=contact, by=by)
     return contact

@@ -10,185 +10,419 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Role',
+            name="Role",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='作成日時')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新日時')),
-                ('slug', models.SlugField(unique=True, verbose_name='識別子')),
-                ('name', models.CharField(max_length=100, verbose_name='ロール名')),
-                ('name_en', models.CharField(blank=True, max_length=100, verbose_name='ロール名（英語）')),
-                ('is_admin', models.BooleanField(default=False, verbose_name='管理者権限')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="作成日時")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新日時")),
+                ("slug", models.SlugField(unique=True, verbose_name="識別子")),
+                ("name", models.CharField(max_length=100, verbose_name="ロール名")),
+                ("name_en", models.CharField(blank=True, max_length=100, verbose_name="ロール名（英語）")),
+                ("is_admin", models.BooleanField(default=False, verbose_name="管理者権限")),
             ],
             options={
-                'verbose_name': 'ロール',
-                'verbose_name_plural': 'ロール',
-                'ordering': ['pk'],
+                "verbose_name": "ロール",
+                "verbose_name_plural": "ロール",
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='作成日時')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新日時')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='チーム名')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="作成日時")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新日時")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="チーム名")),
             ],
             options={
-                'verbose_name': 'チーム',
-                'verbose_name_plural': 'チーム',
-                'ordering': ['name'],
+                "verbose_name": "チーム",
+                "verbose_name_plural": "チーム",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('language', models.CharField(choices=[('ja', 'Japanese'), ('en', 'English')], default='ja', max_length=8, verbose_name='表示言語')),
-                ('failed_login_count', models.PositiveIntegerField(default=0, verbose_name='ログイン失敗回数')),
-                ('locked_until', models.DateTimeField(blank=True, null=True, verbose_name='ロック解除日時')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('role', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='core.role', verbose_name='ロール')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='members', to='core.team', verbose_name='チーム')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=150, verbose_name="first name")),
+                ("last_name", models.CharField(blank=True, max_length=150, verbose_name="last name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email address")),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="date joined"),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("ja", "Japanese"), ("en", "English")],
+                        default="ja",
+                        max_length=8,
+                        verbose_name="表示言語",
+                    ),
+                ),
+                (
+                    "failed_login_count",
+                    models.PositiveIntegerField(default=0, verbose_name="ログイン失敗回数"),
+                ),
+                ("locked_until", models.DateTimeField(blank=True, null=True, verbose_name="ロック解除日時")),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "role",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="users",
+                        to="core.role",
+                        verbose_name="ロール",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="members",
+                        to="core.team",
+                        verbose_name="チーム",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ユーザー',
-                'verbose_name_plural': 'ユーザー',
+                "verbose_name": "ユーザー",
+                "verbose_name_plural": "ユーザー",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=100, verbose_name='名前')),
-                ('prefix', models.CharField(max_length=12, verbose_name='先頭')),
-                ('digest', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=100, verbose_name="名前")),
+                ("prefix", models.CharField(max_length=12, verbose_name="先頭")),
+                ("digest", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'APIトークン',
-                'verbose_name_plural': 'APIトークン',
+                "verbose_name": "APIトークン",
+                "verbose_name_plural": "APIトークン",
             },
         ),
         migrations.CreateModel(
-            name='CompanyProfile',
+            name="CompanyProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='作成日時')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新日時')),
-                ('name', models.CharField(blank=True, max_length=200, verbose_name='会社名')),
-                ('registration_number', models.CharField(blank=True, max_length=14, verbose_name='適格請求書発行事業者登録番号')),
-                ('postal_code', models.CharField(blank=True, max_length=7, verbose_name='郵便番号')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='住所')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='電話番号')),
-                ('fiscal_month', models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(12)], verbose_name='決算月')),
-                ('tax_rounding', models.CharField(choices=[('floor', '切り捨て'), ('ceiling', '切り上げ'), ('half_up', '四捨五入')], default='floor', max_length=10, verbose_name='消費税の端数処理')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='版')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="作成日時")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新日時")),
+                ("name", models.CharField(blank=True, max_length=200, verbose_name="会社名")),
+                (
+                    "registration_number",
+                    models.CharField(blank=True, max_length=14, verbose_name="適格請求書発行事業者登録番号"),
+                ),
+                ("postal_code", models.CharField(blank=True, max_length=7, verbose_name="郵便番号")),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="住所")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="電話番号")),
+                (
+                    "fiscal_month",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(12),
+                        ],
+                        verbose_name="決算月",
+                    ),
+                ),
+                (
+                    "tax_rounding",
+                    models.CharField(
+                        choices=[("floor", "切り捨て"), ("ceiling", "切り上げ"), ("half_up", "四捨五入")],
+                        default="floor",
+                        max_length=10,
+                        verbose_name="消費税の端数処理",
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="版")),
             ],
             options={
-                'verbose_name': '自社情報',
-                'verbose_name_plural': '自社情報',
-                'constraints': [models.CheckConstraint(condition=models.Q(('fiscal_month__gte', 1), ('fiscal_month__lte', 12)), name='companyprofile_fiscal_month_1_12')],
+                "verbose_name": "自社情報",
+                "verbose_name_plural": "自社情報",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("fiscal_month__gte", 1), ("fiscal_month__lte", 12)),
+                        name="companyprofile_fiscal_month_1_12",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SearchDocument',
+            name="SearchDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object_type', models.CharField(max_length=40)),
-                ('object_id', models.BigIntegerField()),
-                ('text', models.TextField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("object_type", models.CharField(max_length=40)),
+                ("object_id", models.BigIntegerField()),
+                ("text", models.TextField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('object_type', 'object_id'), name='searchdoc_unique_object')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("object_type", "object_id"), name="searchdoc_unique_object"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='日時')),
-                ('actor_name', models.CharField(blank=True, max_length=150, verbose_name='実行者名')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='IPアドレス')),
-                ('via', models.CharField(blank=True, max_length=20, verbose_name='経路')),
-                ('object_type', models.CharField(max_length=60, verbose_name='対象種別')),
-                ('object_id', models.BigIntegerField(verbose_name='対象ID')),
-                ('object_repr', models.CharField(blank=True, max_length=300, verbose_name='対象')),
-                ('action', models.CharField(max_length=30, verbose_name='操作')),
-                ('changes', models.JSONField(blank=True, default=dict, verbose_name='変更内容')),
-                ('version', models.PositiveIntegerField(blank=True, null=True, verbose_name='版')),
-                ('note', models.TextField(blank=True, verbose_name='メモ')),
-                ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='実行者')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="日時")),
+                ("actor_name", models.CharField(blank=True, max_length=150, verbose_name="実行者名")),
+                (
+                    "ip_address",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="IPアドレス"),
+                ),
+                ("via", models.CharField(blank=True, max_length=20, verbose_name="経路")),
+                ("object_type", models.CharField(max_length=60, verbose_name="対象種別")),
+                ("object_id", models.BigIntegerField(verbose_name="対象ID")),
+                ("object_repr", models.CharField(blank=True, max_length=300, verbose_name="対象")),
+                ("action", models.CharField(max_length=30, verbose_name="操作")),
+                ("changes", models.JSONField(blank=True, default=dict, verbose_name="変更内容")),
+                ("version", models.PositiveIntegerField(blank=True, null=True, verbose_name="版")),
+                ("note", models.TextField(blank=True, verbose_name="メモ")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="実行者",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '監査ログ',
-                'verbose_name_plural': '監査ログ',
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['object_type', 'object_id', '-id'], name='audit_object_idx')],
+                "verbose_name": "監査ログ",
+                "verbose_name_plural": "監査ログ",
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(fields=["object_type", "object_id", "-id"], name="audit_object_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=60, verbose_name='種類')),
-                ('title', models.CharField(max_length=300, verbose_name='件名')),
-                ('body', models.TextField(blank=True, verbose_name='本文')),
-                ('url', models.CharField(blank=True, max_length=500, verbose_name='リンク')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='日時')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='既読日時')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=60, verbose_name="種類")),
+                ("title", models.CharField(max_length=300, verbose_name="件名")),
+                ("body", models.TextField(blank=True, verbose_name="本文")),
+                ("url", models.CharField(blank=True, max_length=500, verbose_name="リンク")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="日時")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="既読日時")),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '通知',
-                'verbose_name_plural': '通知',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['recipient', 'read_at'], name='notification_unread_idx')],
+                "verbose_name": "通知",
+                "verbose_name_plural": "通知",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")],
             },
         ),
         migrations.CreateModel(
-            name='RoleScope',
+            name="RoleScope",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object_type', models.CharField(choices=[('company', '取引先'), ('contact', '担当者')], max_length=40, verbose_name='対象')),
-                ('read_scope', models.CharField(choices=[('none', 'なし'), ('own', '自分の担当'), ('team', '自チーム'), ('all', '全件')], default='none', max_length=10, verbose_name='閲覧範囲')),
-                ('edit_scope', models.CharField(choices=[('none', 'なし'), ('own', '自分の担当'), ('team', '自チーム'), ('all', '全件')], default='none', max_length=10, verbose_name='編集範囲')),
-                ('role', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scopes', to='core.role', verbose_name='ロール')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "object_type",
+                    models.CharField(
+                        choices=[("company", "取引先"), ("contact", "担当者")],
+                        max_length=40,
+                        verbose_name="対象",
+                    ),
+                ),
+                (
+                    "read_scope",
+                    models.CharField(
+                        choices=[
+                            ("none", "なし"),
+                            ("own", "自分の担当"),
+                            ("team", "自チーム"),
+                            ("all", "全件"),
+                        ],
+                        default="none",
+                        max_length=10,
+                        verbose_name="閲覧範囲",
+                    ),
+                ),
+                (
+                    "edit_scope",
+                    models.CharField(
+                        choices=[
+                            ("none", "なし"),
+                            ("own", "自分の担当"),
+                            ("team", "自チーム"),
+                            ("all", "全件"),
+                        ],
+                        default="none",
+                        max_length=10,
+                        verbose_name="編集範囲",
+                    ),
+                ),
+                (
+                    "role",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scopes",
+                        to="core.role",
+                        verbose_name="ロール",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '権限範囲',
-                'verbose_name_plural': '権限範囲',
-                'constraints': [models.UniqueConstraint(fields=('role', 'object_type'), name='rolescope_unique_role_object_type')],
+                "verbose_name": "権限範囲",
+                "verbose_name_plural": "権限範囲",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("role", "object_type"), name="rolescope_unique_role_object_type"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='user',
-            index=models.Index(fields=['team'], name='user_team_idx'),
+            model_name="user",
+            index=models.Index(fields=["team"], name="user_team_idx"),
         ),
     ]

@@ -24,7 +24,9 @@ def forward(apps, schema_editor):
     Role = apps.get_model("core", "Role")
     RoleScope = apps.get_model("core", "RoleScope")
     for slug, name, name_en, is_admin in ROLES:
-        role, _ = Role.objects.get_or_create(slug=slug, defaults={"name": name, "name_en": name_en, "is_admin": is_admin})
+        role, _ = Role.objects.get_or_create(
+            slug=slug, defaults={"name": name, "name_en": name_en, "is_admin": is_admin}
+        )
         read, edit = SCOPES[slug]
         for object_type in ("company", "contact"):
             RoleScope.objects.get_or_create(

@@ -29,7 +29,9 @@ INDUSTRIES = [
 def forward(apps, schema_editor):
     Industry = apps.get_model("customers", "Industry")
     for order, (code, name, name_en) in enumerate(INDUSTRIES):
-        Industry.objects.update_or_create(code=code, defaults={"name": name, "name_en": name_en, "order": order})
+        Industry.objects.update_or_create(
+            code=code, defaults={"name": name, "name_en": name_en, "order": order}
+        )
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,213 @@
+"""Japanese search through core.search, on the suite's database (SQLite FTS5 or PostgreSQL GIN)."""
+
+import pytest
+from django.db import connection
+
+from daifuku.core import search
+from daifuku.core.models import SearchDocument
+from daifuku.customers import selectors, services
+from daifuku.customers.models import Company
+from tests.factories import CompanyFactory, ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _companies(user, q):
+    return list(selectors.company_list(user=user, filters=selectors.CompanyFilters(q=q)))
+
+
+def _contacts(user, q):
+    return list(selectors.contact_list(user=user, filters=selectors.ContactFilters(q=q)))
+
+
+@pytest.fixture
+def yamada(admin):
+    return CompanyFactory(
+        name="山田商事", legal_form="kk", legal_form_position="after", name_kana="ヤマダショウジ", owner=admin
+    )
+
+
+@pytest.fixture
+def other(admin):
+    return CompanyFactory(name="大阪物産", name_kana="オオサカブッサン", owner=admin)
+
+
+@pytest.mark.parametrize("q", ["商事", "山田商事株式会社", "山田", "株式会社"])
+def test_substring_of_company_name_finds_it(admin, yamada, other, q):
+    # when / then
+    assert _companies(admin, q) == [yamada]
+
+
+def test_two_character_family_name_finds_contact(admin, other):
+    # given
+    tanaka = ContactFactory(
+        family_name="田中", given_name="一郎", family_name_kana="タナカ", company=other, owner=admin
+    )
+    ContactFactory(family_name="佐藤", given_name="花子", company=other, owner=admin)
+    # when / then
+    assert _contacts(admin, "田中") == [tanaka]
+
+
+def test_one_character_query_finds_every_text_containing_it(admin, yamada, other):
+    # given
+    tabata = CompanyFactory(name="田端製作所", name_kana="タバタ", owner=admin)
+    # when
+    found = _companies(admin, "田")
+    # then
+    assert sorted(c.pk for c in found) == sorted([yamada.pk, tabata.pk])
+
+
+@pytest.mark.parametrize("q", ["ﾔﾏﾀﾞ", "やまだ", "ヤマダ", "ﾔﾏﾀﾞｼｮｳｼﾞ", "やまだ しょうじ"])
+def test_reading_in_any_kana_script_or_width_finds_it(admin, yamada, other, q):
+    # when / then
+    assert _companies(admin, q) == [yamada]
+
+
+def test_full_width_latin_finds_half_width_text(admin, other):
+    # given
+    abc = CompanyFactory(name="abc Systems", name_kana="エービーシー", owner=admin)
+    # when / then
+    assert _companies(admin, "ＡＢＣ") == [abc]
+    assert _companies(admin, "SYSTEMS") == [abc]
+
+
+@pytest.mark.parametrize(
+    "q", ["0312345678", "03-1234-5678", "０３－１２３４－５６７８", "+81312345678", "1234-5678"]
+)
+def test_phone_with_or_without_hyphens_finds_it(admin, other, q):
+    # given
+    company = CompanyFactory(name="電話商会", phone="+81312345678", owner=admin)
+    # when / then
+    assert _companies(admin, q) == [company]
+
+
+def test_abbreviated_kabushiki_kaisha_finds_maekabu_company(admin, yamada):
+    # given
+    maekabu = CompanyFactory(name="山田製作所", legal_form="kk", legal_form_position="before", owner=admin)
+    # when
+    found = _companies(admin, "㈱山田")
+    # then
+    assert found == [maekabu]
+    assert _companies(admin, "(株)山田") == [maekabu]
+
+
+def test_every_term_must_match(admin, yamada, other):
+    # given
+    CompanyFactory(name="山田運輸", owner=admin)
+    CompanyFactory(name="鈴木商事", owner=admin)
+    # when / then
+    assert _companies(admin, "山田 商事") == [yamada]
+    assert _companies(admin, "山田　商事") == [yamada]
+    assert _companies(admin, "山田 物産") == []
+
+
+def test_grams_present_but_not_contiguous_do_not_match(admin):
+    # given: the text has 山田, 田商 and 商事 as grams but never 山田商事 in a row
+    CompanyFactory(name="山田", representative="田商事", owner=admin)
+    CompanyFactory(name="山田 田商事", owner=admin)
+    # when / then
+    assert _companies(admin, "山田商事") == []
+
+
+def test_company_name_of_contact_finds_contact(admin, yamada):
+    # given
+    tanaka = ContactFactory(family_name="田中", given_name="一郎", company=yamada, owner=admin)
+    # when / then
+    assert _contacts(admin, "山田商事") == [tanaka]
+
+
+def test_reindex_after_update_forgets_the_old_name(admin, yamada):
+    # when
+    services.company_update(company=yamada, by=admin, data={"name": "川口物産"})
+    # then
+    assert _companies(admin, "山田") == []
+    assert _companies(admin, "川口") == [yamada]
+    assert SearchDocument.objects.filter(object_type="company", object_id=yamada.pk).count() == 1
+
+
+def test_delete_removes_from_search_and_restore_brings_it_back(admin, yamada):
+    # when
+    services.company_delete(company=yamada, by=admin)
+    # then
+    assert _companies(admin, "山田") == []
+    assert not SearchDocument.objects.filter(object_type="company", object_id=yamada.pk).exists()
+    services.company_restore(company=yamada, by=admin)
+    assert _companies(admin, "山田") == [yamada]
+
+
+def test_rebuild_restores_a_lost_index(admin, yamada, other):
+    # given
+    search.remove("company", yamada.pk)
+    Company.objects.filter(pk=other.pk).update(name="大阪新物産")
+    assert _companies(admin, "山田") == []
+    # when
+    written = search.rebuild("company")
+    # then
+    assert written == 2
+    assert _companies(admin, "山田") == [yamada]
+    assert _companies(admin, "新物産") == [other]
+    assert SearchDocument.objects.filter(object_type="company").count() == 2
+
+
+def test_rebuild_leaves_trashed_records_out(admin, yamada, other):
+    # given
+    services.company_delete(company=other, by=admin)
+    # when
+    written = search.rebuild("company")
+    # then
+    assert written == 1
+    assert list(SearchDocument.objects.filter(object_type="company").values_list("object_id", flat=True)) == [
+        yamada.pk
+    ]
+
+
+def test_results_respect_visibility(rep_a, rep_b, company_of_rep_a):
+    # when
+    found_by_b = _companies(rep_b, "山田")
+    count_by_b = selectors.company_list(user=rep_b, filters=selectors.CompanyFilters(q="山田")).count()
+    # then
+    assert found_by_b == []
+    assert count_by_b == 0
+    assert _companies(rep_a, "山田") == [company_of_rep_a]
+
+
+def test_empty_query_does_not_filter(admin, yamada, other):
+    # when / then
+    assert search.matching_ids("company", "  ") is None
+    assert len(_companies(admin, " ")) == 2
+
+
+def test_query_with_fts_syntax_characters_is_literal(admin, yamada):
+    # given
+    quoted = CompanyFactory(name='"AND" OR * 社', owner=admin)
+    # when / then
+    assert _companies(admin, '"AND"') == [quoted]
+    assert _companies(admin, "OR *") == [quoted]
+    assert _companies(admin, "NEAR(") == []
+
+
+def _matching_sql(q):
+    raw = search.matching_ids("company", q)
+    return raw.sql, raw.params
+
+
+def test_query_is_served_by_the_index(admin, yamada, other):
+    # given
+    sql, params = _matching_sql("商事")
+    # when
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET enable_seqscan = off")
+            try:
+                cursor.execute("EXPLAIN " + sql, params)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            finally:
+                cursor.execute("RESET enable_seqscan")
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+    # then
+    if connection.vendor == "postgresql":
+        assert "core_searchdoc_grams_gin" in plan
+    else:
+        assert "core_search_fts VIRTUAL TABLE INDEX" in plan

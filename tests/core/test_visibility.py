@@ -1,0 +1,207 @@
+"""core.visibility: what each scope (none / own / team / all) lets a user read and edit."""
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from daifuku.core import visibility
+from daifuku.core.models import Role, RoleScope
+from daifuku.customers.models import Company
+from tests.factories import CompanyFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def role():
+    return Role.objects.create(slug="tester", name="テスター")
+
+
+@pytest.fixture
+def records(team_a, team_b):
+    """One company owned by the acting user, one by a teammate, one by another team, one unowned."""
+    me = UserFactory(username="me", role="sales_rep", team=team_a)
+    mate = UserFactory(username="mate", team=team_a)
+    other = UserFactory(username="other", team=team_b)
+    return {
+        "me": me,
+        "own": CompanyFactory(name="自分社", owner=me),
+        "teammate": CompanyFactory(name="同僚社", owner=mate),
+        "other_team": CompanyFactory(name="他チーム社", owner=other),
+        "team_unowned": CompanyFactory(name="チーム共有社", owner=None, team=team_a),
+    }
+
+
+def _as(user, role, read, edit):
+    RoleScope.objects.create(role=role, object_type="company", read_scope=read, edit_scope=edit)
+    user.role = role
+    user.save(update_fields=["role"])
+    visibility.forget(user)
+    return user
+
+
+def _names(qs):
+    return sorted(qs.values_list("name", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected"),
+    [
+        ("none", []),
+        ("own", ["自分社"]),
+        ("team", ["チーム共有社", "同僚社", "自分社"]),
+        ("all", ["チーム共有社", "他チーム社", "同僚社", "自分社"]),
+    ],
+)
+def test_read_scope_filters_the_queryset(records, role, scope, expected):
+    # given
+    user = _as(records["me"], role, scope, "none")
+    # when
+    names = _names(visibility.visible(Company.objects.all(), user, "company"))
+    # then
+    assert names == expected
+    readable = sorted(
+        c.name for k, c in records.items() if k != "me" and visibility.can_read(user, c, "company")
+    )
+    assert readable == expected
+
+
+@pytest.mark.parametrize(
+    ("read", "edit", "expected"),
+    [
+        ("all", "none", []),
+        ("all", "own", ["自分社"]),
+        ("team", "own", ["自分社"]),
+        ("all", "team", ["チーム共有社", "同僚社", "自分社"]),
+        ("all", "all", ["チーム共有社", "他チーム社", "同僚社", "自分社"]),
+        ("team", "team", ["チーム共有社", "同僚社", "自分社"]),
+        ("own", "own", ["自分社"]),
+    ],
+)
+def test_edit_scope_filters_the_queryset_within_the_read_scope(records, role, read, edit, expected):
+    # given
+    user = _as(records["me"], role, read, edit)
+    # when
+    names = _names(visibility.visible(Company.objects.all(), user, "company", action="edit"))
+    # then
+    assert names == expected
+    editable = sorted(
+        c.name for k, c in records.items() if k != "me" and visibility.can_edit(user, c, "company")
+    )
+    assert editable == expected
+
+
+def test_check_can_edit_raises_outside_the_edit_scope(records, role):
+    # given
+    user = _as(records["me"], role, "team", "own")
+    # when / then
+    visibility.check_can_edit(user, records["own"], "company")
+    with pytest.raises(PermissionDenied):
+        visibility.check_can_edit(user, records["teammate"], "company")
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"), [("none", False), ("own", True), ("team", True), ("all", True)]
+)
+def test_can_create_needs_an_edit_scope(records, role, edit, expected):
+    # given
+    user = _as(records["me"], role, "all", edit)
+    # when / then
+    assert visibility.can_create(user, "company") is expected
+
+
+def test_check_can_assign_keeps_records_inside_the_edit_scope(records, role, team_a, team_b):
+    # given
+    user = _as(records["me"], role, "team", "team")
+    # when / then
+    visibility.check_can_assign(user, "company", user.pk, team_b.pk)
+    visibility.check_can_assign(user, "company", None, team_a.pk)
+    with pytest.raises(PermissionDenied):
+        visibility.check_can_assign(user, "company", None, team_b.pk)
+
+
+def test_team_scope_of_user_without_team_is_own_records(team_a):
+    # given
+    loner = UserFactory(username="loner", role="manager", team=None)
+    mine = CompanyFactory(name="一人社", owner=loner, team=None)
+    CompanyFactory(name="無担当社", owner=None, team=None)
+    CompanyFactory(name="チーム社", owner=UserFactory(team=team_a))
+    # when
+    names = _names(visibility.visible(Company.objects.all(), loner, "company"))
+    # then
+    assert names == ["一人社"]
+    assert visibility.can_read(loner, mine, "company") is True
+
+
+def test_object_type_without_scope_row_is_invisible(records):
+    # given
+    user = records["me"]
+    # when
+    qs = visibility.visible(Company.objects.all(), user, "invoice")
+    # then
+    assert list(qs) == []
+    assert visibility.scope_for(user, "invoice", "edit") == "none"
+
+
+def test_user_without_role_sees_nothing(records):
+    # given
+    user = records["me"]
+    user.role = None
+    user.save(update_fields=["role"])
+    visibility.forget(user)
+    # when
+    qs = visibility.visible(Company.objects.all(), user, "company")
+    # then
+    assert list(qs) == []
+    assert visibility.can_create(user, "company") is False
+
+
+def test_superuser_sees_and_edits_everything(records):
+    # given
+    boss = UserFactory(username="boss", role="read_only", is_superuser=True, team=None)
+    # when
+    readable = _names(visibility.visible(Company.objects.all(), boss, "company"))
+    editable = _names(visibility.visible(Company.objects.all(), boss, "company", action="edit"))
+    # then
+    everything = ["チーム共有社", "他チーム社", "同僚社", "自分社"]
+    assert readable == everything
+    assert editable == everything
+
+
+def test_inactive_user_sees_nothing(records):
+    # given
+    user = records["me"]
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    visibility.forget(user)
+    # when
+    qs = visibility.visible(Company.objects.all(), user, "company")
+    # then
+    assert list(qs) == []
+
+
+def test_scopes_are_cached_on_the_user_object_until_forgotten(records):
+    # given
+    user = records["me"]
+    assert visibility.scope_for(user, "company") == "team"
+    RoleScope.objects.filter(role__slug="sales_rep", object_type="company").update(read_scope="own")
+    # when
+    cached = visibility.scope_for(user, "company")
+    visibility.forget(user)
+    fresh = visibility.scope_for(user, "company")
+    # then
+    assert (cached, fresh) == ("team", "own")
+
+
+def test_default_scopes_are_seeded():
+    # when
+    rows = {
+        (s.role.slug, s.object_type): (s.read_scope, s.edit_scope)
+        for s in RoleScope.objects.select_related("role").filter(role__slug__in=visibility.DEFAULT_SCOPES)
+    }
+    # then
+    assert rows == {
+        (slug, object_type): scopes
+        for slug, per_type in visibility.DEFAULT_SCOPES.items()
+        for object_type, scopes in per_type.items()
+    }
+    assert rows[("sales_rep", "company")] == ("team", "own")

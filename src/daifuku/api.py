@@ -6,8 +6,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as SchemaValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import APIKeyCookie, HttpBearer
 
 from daifuku.core import context
@@ -32,6 +34,13 @@ class SessionAuth(APIKeyCookie):
     def __init__(self) -> None:
         super().__init__(csrf=True)
 
+    def __call__(self, request: HttpRequest) -> Any:
+        # Without a signed-in session there is nothing to protect: answer 401, not a CSRF 403.
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super().__call__(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
@@ -39,12 +48,22 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
+class Utf8JSONRenderer(JSONRenderer):
+    """JSON with Japanese as UTF-8 text rather than \\u escapes (the charset is declared)."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
     title="Daifuku API",
     version="1",
-    description="大福帳 API: companies (取引先) and contacts (担当者). Bearer token from `daifuku token NAME`.",
+    description=(
+        "大福帳 API: companies (取引先) and contacts (担当者). Bearer token from `daifuku token NAME`, "
+        "or the browser session (with the CSRF token) for unsafe methods."
+    ),
     auth=[BearerToken(), SessionAuth()],
     urls_namespace="api",
+    renderer=Utf8JSONRenderer(),
 )
 
 
@@ -60,6 +79,28 @@ def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return api.create_response(request, {"detail": "invalid input", "errors": _field_errors(exc)}, status=422)
+
+
+_PARAM_SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
+
+
+def _schema_field(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``("body", "payload", "tags", 0)`` → ``"tags.0"``; ``("query", "limit")`` → ``"limit"``."""
+    parts = list(loc)
+    if parts and parts[0] in _PARAM_SOURCES:
+        source = parts.pop(0)
+        if source == "body" and parts:
+            parts.pop(0)  # the view's parameter name, not part of the client's document
+    return ".".join(str(p) for p in parts) or "__all__"
+
+
+@api.exception_handler(SchemaValidationError)
+def on_schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpResponse:
+    """Pydantic errors in the same shape as the services' errors: one entry per field."""
+    errors = [
+        {"field": _schema_field(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in exc.errors
+    ]
+    return api.create_response(request, {"detail": "invalid input", "errors": errors}, status=422)
 
 
 @api.exception_handler(VersionConflict)
@@ -88,6 +129,40 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
     return api.create_response(request, {"detail": "authentication required"}, status=401)
 
 
+class TeamOut(Schema):
+    id: int
+    name: str
+
+
+class RoleOut(Schema):
+    slug: str
+    name: str
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    display_name: str
+    email: str
+    language: str
+    is_administrator: bool
+    team: TeamOut | None
+    role: RoleOut | None
+
+    @staticmethod
+    def resolve_team(obj: Any) -> dict[str, Any] | None:
+        return None if obj.team is None else {"id": obj.team.pk, "name": obj.team.name}
+
+    @staticmethod
+    def resolve_role(obj: Any) -> dict[str, Any] | None:
+        return None if obj.role is None else {"slug": obj.role.slug, "name": str(obj.role)}
+
+
+@api.get("/me", response=MeOut, tags=["me"], summary="The signed-in user")
+def me(request: HttpRequest) -> Any:
+    return request.auth  # type: ignore[attr-defined]
+
+
 def _register_routers() -> None:
     from daifuku.customers.api import router as customers_router
 
@@ -96,4 +171,4 @@ def _register_routers() -> None:
 
 _register_routers()
 
-__all__ = ["api", "context", "client_ip"]
+__all__ = ["api", "client_ip", "context"]

@@ -1,0 +1,118 @@
+"""The API's OpenAPI document and its Swagger UI page (served from bundled files, no CDN)."""
+
+import re
+import typing
+
+import pytest
+from django.test import Client
+
+from daifuku.customers import schemas, selectors
+
+pytestmark = pytest.mark.django_db
+
+ENDPOINTS = {
+    "/api/v1/me": {"get"},
+    "/api/v1/companies": {"get", "post"},
+    "/api/v1/companies/{company_id}": {"get", "patch", "delete"},
+    "/api/v1/companies/{company_id}/handover": {"post"},
+    "/api/v1/contacts": {"get", "post"},
+    "/api/v1/contacts/{contact_id}": {"get", "patch", "delete"},
+}
+
+
+def _refs(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _resolve(document, ref):
+    assert ref.startswith("#/"), ref
+    node = document
+    for part in ref[2:].split("/"):
+        node = node[part]
+    return node
+
+
+def test_openapi_document_lists_the_endpoints():
+    # when
+    response = Client().get("/api/v1/openapi.json")
+    # then
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"].startswith("3.")
+    assert document["info"]["title"] == "Daifuku API"
+    found = {path: set(ops) for path, ops in document["paths"].items()}
+    assert found == ENDPOINTS
+
+
+def test_openapi_document_is_internally_consistent():
+    # given
+    document = Client().get("/api/v1/openapi.json").json()
+    # when
+    refs = set(_refs(document))
+    # then: every reference resolves, every operation has an id, responses and security
+    for ref in refs:
+        assert isinstance(_resolve(document, ref), dict), ref
+    operation_ids = []
+    for ops in document["paths"].values():
+        for operation in ops.values():
+            operation_ids.append(operation["operationId"])
+            assert operation["responses"]
+            assert operation["security"] == [{"BearerToken": []}, {"SessionAuth": []}]
+    assert len(operation_ids) == len(set(operation_ids))
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["BearerToken"] == {"type": "http", "scheme": "bearer"}
+    assert schemes["SessionAuth"]["in"] == "cookie"
+
+
+def test_openapi_documents_error_shapes_and_list_parameters():
+    # given
+    document = Client().get("/api/v1/openapi.json").json()
+    # when
+    listing = document["paths"]["/api/v1/companies"]["get"]
+    patch = document["paths"]["/api/v1/companies/{company_id}"]["patch"]
+    # then
+    params = {p["name"] for p in listing["parameters"]}
+    assert params == {
+        "q",
+        "owner",
+        "team",
+        "status",
+        "rank",
+        "industry",
+        "prefecture",
+        "tag",
+        "sort",
+        "limit",
+        "cursor",
+    }
+    assert set(patch["responses"]) == {"200", "403", "404", "409", "422"}
+    assert "ValidationErrorOut" in document["components"]["schemas"]
+
+
+def test_sort_choices_match_the_selectors():
+    # then
+    assert list(typing.get_args(schemas.SortKey)) == list(selectors.COMPANY_SORTS)
+
+
+def test_docs_page_uses_only_bundled_files():
+    # when
+    response = Client().get("/api/v1/docs")
+    # then
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html
+    assets = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
+    assert assets
+    assert not [url for url in assets if re.match(r"(https?:)?//", url)]
+    assert not re.search(r"https?://", html)
+    for url in assets:
+        assert url.startswith("/static/ninja/"), url
+        assert Client().get(url).status_code == 200, url

@@ -133,6 +133,11 @@ def kana_sort_key(kana: str, fallback: str = "") -> str:
     return "\uffff" + fold(fallback)
 
 
+def full_width_kana(text: str) -> str:
+    """Half-width katakana to full-width (ﾒﾀﾙ → メタル), leaving ASCII and digits as typed."""
+    return jaconv.h2z(text, kana=True, ascii=False, digit=False)
+
+
 def to_katakana(text: str) -> str:
     """Normalize a user-entered reading to full-width katakana (ﾔﾏﾀﾞ / やまだ → ヤマダ)."""
     return jaconv.hira2kata(nfkc(text)).strip()

@@ -212,6 +212,9 @@ def company_clean(
                  "street", "building", "email", "website", "rank", "legal_form"):  # fmt: skip
         if name in data:
             data[name] = _text(data[name])
+    for name in ("name", "representative"):
+        if name in data:
+            data[name] = jp.full_width_kana(data[name])
     if "name" in data:
         if not data["name"]:
             errors["name"] = _("会社名を入力してください。")
@@ -446,6 +449,9 @@ def contact_clean(
                  "mail_consent_note"):  # fmt: skip
         if name in data:
             data[name] = _text(data[name])
+    for name in ("family_name", "given_name", "department", "title"):
+        if name in data:
+            data[name] = jp.full_width_kana(data[name])
     if "family_name" in data and not data["family_name"]:
         errors["family_name"] = _("姓を入力してください。")
     for kana in ("family_name_kana", "given_name_kana"):

@@ -35,7 +35,9 @@ def _login(page, live_server, username: str) -> None:
 def test_rep_creates_finds_edits_and_hands_over_a_company(page, live_server, team_a):
     # given
     rep = UserFactory(username="sato", last_name="佐藤", first_name="健", role="sales_rep", team=team_a)
-    colleague = UserFactory(username="suzuki", last_name="鈴木", first_name="花子", role="sales_rep", team=team_a)
+    colleague = UserFactory(
+        username="suzuki", last_name="鈴木", first_name="花子", role="sales_rep", team=team_a
+    )
     for n in range(3):
         CompanyFactory(name=f"既存商事{n}", name_kana=f"キゾンショウジ{n}", owner=rep)
     _login(page, live_server, "sato")

@@ -1,12 +1,12 @@
 """Shared fixtures. Tests run on the real database of DATABASE_URL (SQLite by default, PostgreSQL in CI)."""
 
-import os
-
-os.environ.setdefault("HUEY_IMMEDIATE", "1")
-
 import pytest
+from huey.contrib.djhuey import HUEY
 
 from tests.factories import CompanyFactory, ContactFactory, TeamFactory, UserFactory
+
+# Tasks run inline in tests (Huey's immediate mode keeps them in memory, never in ./var/huey.sqlite3).
+HUEY.immediate = True
 
 
 @pytest.fixture

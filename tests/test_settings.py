@@ -1,0 +1,57 @@
+"""Production settings: ``check --deploy`` passes cleanly; a missing SECRET_KEY refuses to start."""
+
+import os
+import subprocess
+import sys
+
+SECRET = "x7Q!v9#pL2m$Rk8@wZ4n&Ty6^Bc1*Hd5(Jf3)Gs0_Ua-Ve+Wi=Xo"  # 50+ characters, not the dev key
+
+
+def _run(tmp_path, **env_changes):
+    # The test process's own settings (and DJANGO_ALLOW_ASYNC_UNSAFE set for browser tests) must not leak in.
+    dropped = ("SECRET_KEY", "DAIFUKU_MODE", "ALLOWED_HOSTS", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env["DAIFUKU_DATA_DIR"] = str(tmp_path)
+    env.update(env_changes)
+    return subprocess.run(
+        [sys.executable, "-m", "daifuku", "manage", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_mode_passes_check_deploy_without_warnings(tmp_path):
+    # when
+    result = _run(tmp_path, DAIFUKU_MODE="production", SECRET_KEY=SECRET, ALLOWED_HOSTS="example.jp")
+    # then
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+def test_production_mode_without_secret_key_refuses_to_start(tmp_path):
+    # when
+    result = _run(tmp_path, DAIFUKU_MODE="production", ALLOWED_HOSTS="example.jp")
+    # then
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "daifuku: error: SECRET_KEY must be set to a random string of 50+ characters in production\n"
+    )
+
+
+def test_production_mode_refuses_a_short_secret_key(tmp_path):
+    # when
+    result = _run(tmp_path, DAIFUKU_MODE="production", SECRET_KEY="short", ALLOWED_HOSTS="example.jp")
+    # then
+    assert result.returncode == 2
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_local_mode_is_not_deployable(tmp_path):
+    # when: the development defaults are flagged by check --deploy
+    result = _run(tmp_path)
+    # then
+    assert result.returncode == 1
+    assert "security.W004" in result.stderr or "security.W004" in result.stdout

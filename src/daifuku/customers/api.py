@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from daifuku.core.models import User
 from daifuku.customers import selectors, services
@@ -88,11 +88,11 @@ def company_list(request: HttpRequest, params: Query[CompanyQuery]) -> dict[str,
 
 
 @router.post("/companies", response={201: CompanyOut, **_WRITE}, summary="Create a company")
-def company_create(request: HttpRequest, payload: CompanyCreateIn) -> tuple[int, Any]:
+def company_create(request: HttpRequest, payload: CompanyCreateIn) -> Status[Any]:
     user = _user(request)
     data = payload.dict(exclude_unset=True)
     _visible_company(user, data, "parent")
-    return 201, services.company_create(by=user, data=data)
+    return Status(201, services.company_create(by=user, data=data))
 
 
 @router.get("/companies/{company_id}", response={200: CompanyOut, **_READ}, summary="Get a company")
@@ -121,7 +121,7 @@ def company_delete(request: HttpRequest, company_id: int) -> tuple[int, None]:
     user = _user(request)
     company = selectors.company_get(user=user, pk=company_id)
     services.company_delete(company=company, by=user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -165,11 +165,11 @@ def contact_list(request: HttpRequest, params: Query[ContactQuery]) -> dict[str,
 
 
 @router.post("/contacts", response={201: ContactOut, **_WRITE}, summary="Create a contact")
-def contact_create(request: HttpRequest, payload: ContactCreateIn) -> tuple[int, Any]:
+def contact_create(request: HttpRequest, payload: ContactCreateIn) -> Status[Any]:
     user = _user(request)
     data = payload.dict(exclude_unset=True)
     _visible_company(user, data, "company")
-    return 201, services.contact_create(by=user, data=data)
+    return Status(201, services.contact_create(by=user, data=data))
 
 
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **_READ}, summary="Get a contact")
@@ -198,4 +198,4 @@ def contact_delete(request: HttpRequest, contact_id: int) -> tuple[int, None]:
     user = _user(request)
     contact = selectors.contact_get(user=user, pk=contact_id)
     services.contact_delete(contact=contact, by=user)
-    return 204, None
+    return Status(204, None)

@@ -15,6 +15,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
 from daifuku.core import services
@@ -119,7 +120,7 @@ class AdminSetPasswordForm(BootstrapMixin, SetPasswordForm):
 # Company profile
 
 
-MONTH_CHOICES = [(m, _("%(month)d月") % {"month": m}) for m in range(1, 13)]
+MONTH_CHOICES = list(MONTHS.items())  # lazy: "1月" in Japanese, "January" in English
 
 
 class ProfileForm(BootstrapMixin, forms.Form):

@@ -10,6 +10,8 @@ from typing import Any
 
 from django import forms
 from django.urls import reverse_lazy
+from django.utils.dates import MONTHS
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from daifuku.core import jp
@@ -40,7 +42,11 @@ SORT_CHOICES = [
 class OwnerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         team = obj.team.name if obj.team_id and obj.team else ""
-        return f"{obj.display_name}（{team}）" if team else obj.display_name
+        return (
+            gettext("%(name)s（%(team)s）") % {"name": obj.display_name, "team": team}
+            if team
+            else obj.display_name
+        )
 
 
 class CompanyChooser(forms.Widget):
@@ -194,7 +200,7 @@ class CompanyForm(AddressFields):
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
     invoice_registration_number = forms.CharField(
-        label=_("適格請求書発行事業者登録番号"), required=False, max_length=20, help_text="T + 13桁"
+        label=_("適格請求書発行事業者登録番号"), required=False, max_length=20, help_text=_("T + 13桁")
     )
     phone = forms.CharField(
         label=_("電話番号"), required=False, max_length=30, widget=forms.TextInput(attrs={"type": "tel"})
@@ -225,7 +231,7 @@ class CompanyForm(AddressFields):
     )
     is_listed = forms.BooleanField(label=_("上場"), required=False)
     fiscal_month = forms.ChoiceField(
-        label=_("決算月"), required=False, choices=BLANK + [(str(m), f"{m}月") for m in range(1, 13)]
+        label=_("決算月"), required=False, choices=BLANK + [(str(m), label) for m, label in MONTHS.items()]
     )
     industry = forms.ModelChoiceField(
         empty_label="—", label=_("業種"), required=False, queryset=selectors.industry_choices()
@@ -480,7 +486,10 @@ class HandoverForm(StyledForm):
 class CompanyFilterForm(StyledForm):
     q = forms.CharField(label=_("検索"), required=False, max_length=200)
     owner = OwnerChoiceField(
-        empty_label="—", label=_("担当者"), required=False, queryset=selectors.owner_choices()
+        empty_label="—",
+        label=pgettext_lazy("自社の担当者", "担当者"),
+        required=False,
+        queryset=selectors.owner_choices(),
     )
     team = forms.ModelChoiceField(
         empty_label="—", label=_("チーム"), required=False, queryset=selectors.team_choices()
@@ -531,7 +540,10 @@ class CompanyFilterForm(StyledForm):
 class ContactFilterForm(StyledForm):
     q = forms.CharField(label=_("検索"), required=False, max_length=200)
     owner = OwnerChoiceField(
-        empty_label="—", label=_("担当者"), required=False, queryset=selectors.owner_choices()
+        empty_label="—",
+        label=pgettext_lazy("自社の担当者", "担当者"),
+        required=False,
+        queryset=selectors.owner_choices(),
     )
     team = forms.ModelChoiceField(
         empty_label="—", label=_("チーム"), required=False, queryset=selectors.team_choices()

@@ -21,7 +21,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from daifuku.core import jp, visibility
@@ -167,11 +169,11 @@ def _conflict(user: Any, model: type[models.Model], exc: VersionConflict, form: 
 
 
 ACTION_LABELS = {
-    "create": _("登録"),
-    "update": _("更新"),
-    "delete": _("ごみ箱へ移動"),
-    "restore": _("復元"),
-    "handover": _("担当者変更"),
+    "create": gettext_lazy("登録"),
+    "update": gettext_lazy("更新"),
+    "delete": gettext_lazy("ごみ箱へ移動"),
+    "restore": gettext_lazy("復元"),
+    "handover": gettext_lazy("担当者変更"),
 }
 
 
@@ -233,6 +235,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "more_contacts": len(contacts) > DETAIL_CONTACTS_LIMIT,
         "children": selectors.company_children(user=user, company=company)[:DETAIL_CONTACTS_LIMIT],
         "parent_visible": parent is not None and visibility.can_read(user, parent, COMPANY),
+        "fiscal_month_name": MONTHS.get(company.fiscal_month),
         "handovers": selectors.company_handovers(company=company),
         "history": _history(user, Company, selectors.company_history(company=company)),
         "action_labels": ACTION_LABELS,
@@ -313,7 +316,11 @@ def company_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.company_delete(company=company, by=request.user)
         messages.success(request, _("取引先「%(name)s」をごみ箱に移動しました。") % {"name": company})
         return redirect("customers:company_list")
-    return render(request, "customers/confirm_delete.html", {"object": company, "kind": _("取引先")})
+    return render(
+        request,
+        "customers/confirm_delete.html",
+        {"object": company, "kind": pgettext("削除の対象", "取引先")},
+    )
 
 
 @login_required
@@ -507,7 +514,11 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.contact_delete(contact=contact, by=request.user)
         messages.success(request, _("担当者「%(name)s」をごみ箱に移動しました。") % {"name": contact})
         return redirect("customers:contact_list")
-    return render(request, "customers/confirm_delete.html", {"object": contact, "kind": _("担当者")})
+    return render(
+        request,
+        "customers/confirm_delete.html",
+        {"object": contact, "kind": pgettext("削除の対象", "担当者")},
+    )
 
 
 @login_required

@@ -13,9 +13,13 @@ import secrets
 import signal
 import sys
 from collections.abc import Sequence
+from importlib import import_module
+from pathlib import Path
 from typing import Any, NoReturn
 
 SETTINGS_MODULE = "daifuku.settings"
+# Modules that add subcommands: each has ``register(subparsers)``; its handlers call ``_setup()`` first.
+COMMAND_MODULES = ("daifuku.imports.cli", "bench.cli")
 
 
 class CliError(Exception):
@@ -284,10 +288,26 @@ def build_parser() -> argparse.ArgumentParser:
     token.set_defaults(func=cmd_token)
 
     sub.add_parser("manage", help="Django management commands, e.g. `daifuku manage migrate`", add_help=False)
+    for module_name in COMMAND_MODULES:
+        try:
+            module = import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # e.g. bench/ exists only in a source checkout
+            raise
+        module.register(sub)
     return parser
 
 
+def _add_source_checkout_to_path() -> None:
+    # The benchmark harness (bench/) lives beside src/ in a source checkout, not in the package.
+    root = Path(__file__).resolve().parents[2]
+    if (root / "bench" / "__init__.py").exists() and str(root) not in sys.path:
+        sys.path.append(str(root))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _add_source_checkout_to_path()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] == "manage":

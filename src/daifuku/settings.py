@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "daifuku.core",
     "daifuku.customers",
+    "daifuku.activities",
+    "daifuku.imports",
     "daifuku.web",
 ]
 

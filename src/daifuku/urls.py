@@ -6,5 +6,7 @@ urlpatterns = [
     path("", include("daifuku.web.urls")),
     path("", include("daifuku.core.urls")),
     path("customers/", include("daifuku.customers.urls")),
+    path("activities/", include("daifuku.activities.urls")),
+    path("imports/", include("daifuku.imports.urls")),
     path("api/v1/", api.urls),
 ]

@@ -12,5 +12,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     from daifuku.core.selectors import unread_notification_count
+    from daifuku.web import nav
 
-    return {"unread_notifications": unread_notification_count(user=user)}
+    match = getattr(request, "resolver_match", None)
+    view_name = match.view_name if match else ""
+    return {
+        "unread_notifications": unread_notification_count(user=user),
+        "module_nav": nav.items_for(user, view_name),
+    }

@@ -70,6 +70,10 @@ class ObjectType(models.TextChoices):
 
     COMPANY = "company", _("取引先")
     CONTACT = "contact", _("担当者")
+    ACTIVITY = "activity", _("活動")
+    TASK = "task", _("タスク")
+    EVENT = "event", _("予定")
+    DAILY_REPORT = "daily_report", _("日報")
 
 
 class Role(TimeStampedModel):
@@ -283,6 +287,22 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NotificationPreference(models.Model):
+    """Which notification kinds a user also wants by email (in-app notifications always appear)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email_kinds = models.JSONField(_("メールで受け取る通知"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("通知設定")
+        verbose_name_plural = _("通知設定")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.email_kinds}"
 
 
 class SearchDocument(models.Model):

@@ -25,8 +25,25 @@ _CUSTOMER_DEFAULTS = {
     "marketing": (Scope.ALL, Scope.NONE),
     "read_only": (Scope.ALL, Scope.NONE),
 }
+# Activities, tasks, events and daily reports: everyone who reads customers may log their own work.
+_WORK_DEFAULTS = {
+    "administrator": (Scope.ALL, Scope.ALL),
+    "manager": (Scope.TEAM, Scope.TEAM),
+    "sales_rep": (Scope.TEAM, Scope.OWN),
+    "support_agent": (Scope.ALL, Scope.OWN),
+    "marketing": (Scope.ALL, Scope.OWN),
+    "read_only": (Scope.ALL, Scope.NONE),
+}
 DEFAULT_SCOPES: dict[str, dict[str, tuple[str, str]]] = {
-    slug: {"company": scopes, "contact": scopes} for slug, scopes in _CUSTOMER_DEFAULTS.items()
+    slug: {
+        "company": scopes,
+        "contact": scopes,
+        "activity": _WORK_DEFAULTS[slug],
+        "task": _WORK_DEFAULTS[slug],
+        "event": _WORK_DEFAULTS[slug],
+        "daily_report": _WORK_DEFAULTS[slug],
+    }
+    for slug, scopes in _CUSTOMER_DEFAULTS.items()
 }
 
 _CACHE_ATTR = "_daifuku_scopes"

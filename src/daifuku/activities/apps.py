@@ -6,3 +6,6 @@ class ActivitiesConfig(AppConfig):
     name = "daifuku.activities"
     label = "activities"
     verbose_name = _("活動")
+
+    def ready(self) -> None:
+        from daifuku.activities import menu, subscribers  # noqa: F401  (nav entries, event subscribers)

@@ -1,2 +1,4 @@
+from daifuku.activities import urls_calendar, urls_work
+
 app_name = "activities"
-urlpatterns: list = []
+urlpatterns = [*urls_work.urlpatterns, *urls_calendar.urlpatterns]

@@ -1,0 +1,1 @@
+"""Domain-event subscribers of the activities module (timeline entries, notifications)."""

@@ -1,0 +1,3 @@
+"""URLs of activities, timeline, tasks and notifications preferences."""
+
+urlpatterns: list = []

@@ -39,6 +39,10 @@ def register(object_type: str, model: type[models.Model], text_parts: TextFn) ->
     _registry[object_type] = Registration(object_type, model, text_parts)
 
 
+def is_registered(object_type: str) -> bool:
+    return object_type in _registry
+
+
 def registration(object_type: str) -> Registration:
     return _registry[object_type]
 

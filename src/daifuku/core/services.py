@@ -11,7 +11,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from daifuku.core import audit, auth, jp, visibility
+from daifuku.core import audit, auth, events, jp, search, visibility
 from daifuku.core.models import (
     ApiToken,
     AuditEntry,
@@ -331,3 +331,40 @@ def check_version(obj: Any, seen_version: int | None) -> None:
         return
     entries = list(audit.entries_for(obj).filter(version__gt=int(seen_version)).order_by("id"))
     raise VersionConflict(current_version=obj.version, seen_version=int(seen_version), entries=entries)
+
+
+# Trash (soft delete) of VersionedModel records
+
+
+def trash_record(obj: Any, *, by: User, object_type: str) -> None:
+    """Move a record to the trash: version, audit, search removal, ``<object_type>.deleted`` event.
+
+    Call inside a transaction with the row locked and the edit permission already checked.
+    """
+    obj.deleted_at = timezone.now()
+    obj.deleted_by = by
+    obj.version += 1
+    obj.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
+    audit.record(obj, by=by, action="delete", changes={"deleted_at": [None, obj.deleted_at.isoformat()]})
+    search.remove(object_type, obj.pk)
+    events.emit(f"{object_type}.deleted", **{object_type: obj}, by=by)
+
+
+def restore_record(obj: Any, *, by: User, object_type: str) -> None:
+    """Bring a record back from the trash (administrators only): audit, search, ``.restored`` event.
+
+    Call inside a transaction with the row locked.
+    """
+    if not by.is_administrator:
+        raise PermissionDenied(_("ごみ箱から復元できるのは管理者のみです。"))
+    old = obj.deleted_at
+    obj.deleted_at = None
+    obj.deleted_by = None
+    obj.version += 1
+    obj.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
+    audit.record(
+        obj, by=by, action="restore", changes={"deleted_at": [old.isoformat() if old else None, None]}
+    )
+    if search.is_registered(object_type):
+        search.reindex(object_type, obj)
+    events.emit(f"{object_type}.restored", **{object_type: obj}, by=by)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from daifuku.core import audit, events, jp, search, visibility
 from daifuku.core.models import Team, User
-from daifuku.core.services import check_version, notify
+from daifuku.core.services import check_version, notify, restore_record, trash_record
 from daifuku.customers.models import (
     Company,
     CompanyHandover,
@@ -400,17 +400,8 @@ def company_delete(*, company: Company, by: User) -> Company:
     """Move a company to the trash. Its contacts and other records stay as they are."""
     company = Company.objects.select_for_update().get(pk=company.pk)
     visibility.check_can_edit(by, company, COMPANY)
-    if company.is_deleted:
-        return company
-    company.deleted_at = timezone.now()
-    company.deleted_by = by
-    company.version += 1
-    company.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-    audit.record(
-        company, by=by, action="delete", changes={"deleted_at": [None, company.deleted_at.isoformat()]}
-    )
-    search.remove(COMPANY, company.pk)
-    events.emit("company.deleted", company=company, by=by)
+    if not company.is_deleted:
+        trash_record(company, by=by, object_type=COMPANY)
     return company
 
 
@@ -420,18 +411,8 @@ def company_restore(*, company: Company, by: User) -> Company:
     if not by.is_administrator:
         raise PermissionDenied(_("ごみ箱から復元できるのは管理者のみです。"))
     company = Company.objects.select_for_update().get(pk=company.pk)
-    if not company.is_deleted:
-        return company
-    old = company.deleted_at
-    company.deleted_at = None
-    company.deleted_by = None
-    company.version += 1
-    company.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-    audit.record(
-        company, by=by, action="restore", changes={"deleted_at": [old.isoformat() if old else None, None]}
-    )
-    search.reindex(COMPANY, company)
-    events.emit("company.restored", company=company, by=by)
+    if company.is_deleted:
+        restore_record(company, by=by, object_type=COMPANY)
     return company
 
 
@@ -586,37 +567,20 @@ def contact_update(
 
 @transaction.atomic
 def contact_delete(*, contact: Contact, by: User) -> Contact:
+    """Move a contact to the trash; its affiliations and history stay."""
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     visibility.check_can_edit(by, contact, CONTACT)
-    if contact.is_deleted:
-        return contact
-    contact.deleted_at = timezone.now()
-    contact.deleted_by = by
-    contact.version += 1
-    contact.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-    audit.record(
-        contact, by=by, action="delete", changes={"deleted_at": [None, contact.deleted_at.isoformat()]}
-    )
-    search.remove(CONTACT, contact.pk)
-    events.emit("contact.deleted", contact=contact, by=by)
+    if not contact.is_deleted:
+        trash_record(contact, by=by, object_type=CONTACT)
     return contact
 
 
 @transaction.atomic
 def contact_restore(*, contact: Contact, by: User) -> Contact:
+    """Bring a contact back from the trash (administrators only)."""
     if not by.is_administrator:
         raise PermissionDenied(_("ごみ箱から復元できるのは管理者のみです。"))
     contact = Contact.objects.select_for_update(of=("self",)).select_related("company").get(pk=contact.pk)
-    if not contact.is_deleted:
-        return contact
-    old = contact.deleted_at
-    contact.deleted_at = None
-    contact.deleted_by = None
-    contact.version += 1
-    contact.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-    audit.record(
-        contact, by=by, action="restore", changes={"deleted_at": [old.isoformat() if old else None, None]}
-    )
-    search.reindex(CONTACT, contact)
-    events.emit("contact.restored", contact=contact, by=by)
+    if contact.is_deleted:
+        restore_record(contact, by=by, object_type=CONTACT)
     return contact

@@ -6,14 +6,12 @@ Forms only parse and validate input shape; the rules live in ``core.services``. 
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
@@ -64,30 +62,6 @@ def add_service_errors(
 # Login
 
 
-def _unknown_login_key(username: str) -> str:
-    return "login-unknown:" + hashlib.sha256(username.encode()).hexdigest()
-
-
-def _login_locked_after_failure(username: str) -> bool:
-    """Is this login name locked now? Unknown names are counted too, so the answer never reveals existence.
-
-    Real accounts are counted and locked by ``core.services.login_failed`` (via the auth backend);
-    for names without an account the same limit is kept in the cache for the lock period.
-    """
-    user = User.objects.filter(username=username).only("pk", "locked_until").first()
-    if user is not None:
-        return services.is_locked(user)
-    key = _unknown_login_key(username)
-    timeout = settings.DAIFUKU_LOGIN_LOCK_MINUTES * 60
-    cache.add(key, 0, timeout)
-    try:
-        failures = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout)
-        failures = 1
-    return failures >= settings.DAIFUKU_LOGIN_MAX_FAILURES
-
-
 class LoginForm(BootstrapMixin, AuthenticationForm):
     error_messages = {
         "invalid_login": _("ユーザー名またはパスワードが正しくありません。"),
@@ -100,7 +74,7 @@ class LoginForm(BootstrapMixin, AuthenticationForm):
 
     def get_invalid_login_error(self) -> ValidationError:
         username = self.cleaned_data.get("username") or ""
-        if _login_locked_after_failure(username):
+        if services.login_locked_after_failure(username=username):
             return ValidationError(
                 self.error_messages["locked"],
                 code="locked",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -42,6 +44,27 @@ def login_failed(*, user: User) -> None:
             user.failed_login_count = 0
             user.save(update_fields=["locked_until", "failed_login_count"])
             audit.record(user, by=None, action="locked", note="too many failed logins")
+
+
+def login_locked_after_failure(*, username: str) -> bool:
+    """Is this login name locked after a failed attempt? Unknown names are counted too.
+
+    Real accounts are counted and locked by :func:`login_failed` (via the auth backend); for names
+    without an account the same limit is kept in the cache, so the answer never reveals whether an
+    account exists.
+    """
+    user = User.objects.filter(username=username).only("pk", "locked_until").first()
+    if user is not None:
+        return is_locked(user)
+    key = "login-unknown:" + hashlib.sha256(username.encode()).hexdigest()
+    timeout = settings.DAIFUKU_LOGIN_LOCK_MINUTES * 60
+    cache.add(key, 0, timeout)
+    try:
+        failures = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout)
+        failures = 1
+    return bool(failures >= settings.DAIFUKU_LOGIN_MAX_FAILURES)
 
 
 def login_succeeded(*, user: User) -> None:

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("core", "0004_notification_preference_and_work_object_types"),
-        ("customers", "0003_company_merged_into_contact_merged_into"),
+        ("customers", "0002_seed_industries"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -132,6 +132,16 @@ class Company(VersionedModel):
     # Derived keys, kept by services: dedup (名寄せ) and 五十音 sort.
     name_key = models.CharField(max_length=200, editable=False, default="")
     kana_key = models.CharField(max_length=200, editable=False, default="")
+    # 名寄せ: a merged company is kept (in the trash) as a tombstone pointing at the surviving record.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("統合先"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("取引先")
@@ -266,6 +276,16 @@ class Contact(VersionedModel):
     mail_consent_note = models.CharField(_("同意の記録"), max_length=300, blank=True)
     name_key = models.CharField(max_length=200, editable=False, default="")
     kana_key = models.CharField(max_length=200, editable=False, default="")
+    # 名寄せ: a merged contact is kept (in the trash) as a tombstone pointing at the surviving record.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("統合先"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("担当者")

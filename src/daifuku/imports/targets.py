@@ -1,0 +1,724 @@
+"""Import targets: what a file's rows become. A module registers its own target; the importer is generic.
+
+A target knows its fields (with the header words that guess them), how to clean a row, how to find
+an existing duplicate (名寄せ keys, strongest first) and how to write a batch. ``ModelTarget`` does
+the work for a model whose service module offers a ``*_clean`` function: it writes in bulk (one
+INSERT/UPDATE per batch, not one service call per row) but applies the same normalization, keys,
+audit entries, search index and events as the services do.
+
+Register a new target from the module's ``AppConfig.ready()``::
+
+    from daifuku.imports.targets import register
+    register(ProductTarget)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from daifuku.core import audit, events, jp, search, visibility
+from daifuku.core.context import current as current_context
+from daifuku.core.models import AuditEntry, User
+from daifuku.imports.models import DedupMode
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: Any
+    aliases: tuple[str, ...] = ()
+    choices: tuple[tuple[str, Any], ...] = ()
+    required: bool = False
+
+
+@dataclass
+class RowInput:
+    row_number: int
+    cells: list[str]
+    data: dict[str, str]  # field → raw text after value mapping
+
+
+@dataclass
+class RowResult:
+    row_number: int
+    cells: list[str]
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    decision: str = "create"  # create / update / skip / error
+    match_id: int | None = None
+    note: str = ""
+
+    @property
+    def reason(self) -> str:
+        return " / ".join(f"{label}: {message}" for label, message in self.errors.items())
+
+
+@dataclass
+class WrittenRecord:
+    row_number: int
+    object_type: str
+    object_id: int
+    action: str  # created / updated
+    audit_entry_id: int | None
+
+
+@dataclass
+class BatchOutcome:
+    results: list[RowResult]
+    written: list[WrittenRecord] = field(default_factory=list)
+
+
+class Target:
+    """The interface the importer uses. Subclass ``ModelTarget`` for a model with a clean function."""
+
+    key: str = ""
+    label: Any = ""
+    object_type: str = ""
+    fields: tuple[FieldSpec, ...] = ()
+
+    def field_map(self) -> dict[str, FieldSpec]:
+        return {spec.name: spec for spec in self.fields}
+
+    def check_permission(self, by: User) -> None:
+        if not visibility.can_create(by, self.object_type):
+            raise PermissionDenied(_("このデータを取り込む権限がありません。"))
+
+    def process(self, rows: list[RowInput], *, by: User, dedup: str, write: bool) -> BatchOutcome:
+        raise NotImplementedError
+
+
+_registry: dict[str, type[Target]] = {}
+
+
+def register(target: type[Target]) -> None:
+    """Add an import target class; a fresh instance serves each job (targets keep per-job caches)."""
+    _registry[target.key] = target
+
+
+def get(key: str) -> Target:
+    try:
+        return _registry[key]()
+    except KeyError:
+        raise ValidationError({"target": _("取込先が不正です。")}) from None
+
+
+def all_targets() -> list[Target]:
+    return [cls() for cls in _registry.values()]
+
+
+# Header guessing
+
+
+def _fold_header(text: str) -> str:
+    return jp.fold(text).replace("_", "").replace("-", "").replace("（", "(").replace("）", ")")
+
+
+def guess_columns(target: Target, headers: list[str]) -> dict[str, str]:
+    """Header index (as str) → field name, by exact folded match on the label, the name or an alias."""
+    lookup: dict[str, str] = {}
+    for spec in target.fields:
+        for word in (spec.name, str(spec.label), *spec.aliases):
+            lookup.setdefault(_fold_header(word), spec.name)
+    guessed: dict[str, str] = {}
+    used: set[str] = set()
+    for index, header in enumerate(headers):
+        name = lookup.get(_fold_header(header))
+        if name and name not in used:
+            guessed[str(index)] = name
+            used.add(name)
+    return guessed
+
+
+def map_choice(spec: FieldSpec, raw: str, value_map: dict[str, str]) -> str:
+    """A cell of a choice field → the stored value: user's value mapping, then the value, then the label."""
+    if not raw:
+        return raw
+    if raw in value_map:
+        return value_map[raw]
+    folded = jp.fold(raw)
+    for value, label in spec.choices:
+        if folded in (jp.fold(str(value)), jp.fold(str(label))):
+            return str(value)
+    return raw
+
+
+# Bulk writing shared by model targets
+
+
+def _snapshot_fields(model: type[models.Model]) -> list[str]:
+    skip = {"id", "created_at", "updated_at", "version"}
+    return [
+        f.name
+        for f in model._meta.concrete_fields
+        if getattr(f, "editable", True) and f.name not in skip and not f.many_to_many
+    ]
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == {} or value == []
+
+
+@dataclass
+class _Pending:
+    obj: Any
+    row_numbers: list[int]
+    is_new: bool
+    before: dict[str, Any] | None = None
+
+
+class ModelTarget(Target):
+    """A target backed by a model and its service module's ``clean`` function (see module docstring)."""
+
+    model: type[models.Model]
+    virtual_fields: frozenset[str] = frozenset()
+    side_written: list[WrittenRecord]
+
+    def __init__(self) -> None:
+        self.side_written = []
+
+    def clean(self, data: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def set_keys(self, obj: Any) -> None:
+        raise NotImplementedError
+
+    def dedup_keys(self, obj: Any) -> list[tuple[str, Any]]:
+        """(lookup, value) pairs, strongest first, e.g. ("corporate_number", "7…")."""
+        raise NotImplementedError
+
+    def visible_queryset(self, by: User) -> models.QuerySet[Any]:
+        raise NotImplementedError
+
+    def find_existing(
+        self, base: models.QuerySet[Any], lookup: str, values: set[Any]
+    ) -> Iterable[tuple[Any, Any]]:
+        """(key value, record) for the visible records whose ``lookup`` is one of ``values``; oldest first."""
+        for obj in base.filter(**{f"{lookup}__in": list(values)}).order_by("pk"):
+            yield getattr(obj, lookup), obj
+
+    def resolve_virtual(self, rows: list[tuple[RowResult, dict[str, Any]]], *, by: User, write: bool) -> None:
+        """Turn virtual fields (e.g. a contact's company name) into real ones; may add row errors."""
+
+    def after_create(self, objs: list[Any]) -> None:
+        """Extra rows a new record needs (e.g. a contact's affiliation)."""
+
+    def search_objects(self, objs: list[Any]) -> Iterable[Any]:
+        return objs
+
+    # The batch
+
+    def process(self, rows: list[RowInput], *, by: User, dedup: str, write: bool) -> BatchOutcome:
+        labels = {spec.name: str(spec.label) for spec in self.fields}
+        results: list[RowResult] = []
+        cleaned_rows: list[tuple[RowResult, dict[str, Any]]] = []
+        for row in rows:
+            result = RowResult(row_number=row.row_number, cells=row.cells)
+            results.append(result)
+            required = {spec.name for spec in self.fields if spec.required}
+            data = {k: v for k, v in row.data.items() if v != "" or k in required}
+            try:
+                cleaned = self.clean(data)
+            except ValidationError as exc:
+                result.errors = {labels.get(k, k): " ".join(v) for k, v in exc.message_dict.items()}
+                result.decision = "error"
+                continue
+            cleaned_rows.append((result, cleaned))
+        self.resolve_virtual(cleaned_rows, by=by, write=write)
+        pending = self._match_and_apply(
+            [(r, d) for r, d in cleaned_rows if not r.errors], by=by, dedup=dedup, labels=labels
+        )
+        for result in results:
+            if result.errors:
+                result.decision = "error"
+        if not write:
+            return BatchOutcome(results)
+        written = self.side_written + self._write(pending, results, by=by)
+        self.side_written = []
+        return BatchOutcome(results, written)
+
+    def _build(self, data: dict[str, Any], by: User) -> Any:
+        obj = self.model()
+        for name, value in data.items():
+            setattr(obj, name, value)
+        if getattr(obj, "owner_id", None) is None:
+            obj.owner = by  # type: ignore[attr-defined]
+            obj.team_id = by.team_id  # type: ignore[attr-defined]
+        return obj
+
+    def _validate(self, obj: Any, data: dict[str, Any], labels: dict[str, str]) -> dict[str, str]:
+        # Relations were resolved by the clean function; validating them again would query per row.
+        # A new record also needs its required fields (e.g. 姓) even when no column fills them.
+        present = set(data)
+        if obj.pk is None:
+            present |= {
+                f.name for f in self.model._meta.concrete_fields if not f.blank and not f.has_default()
+            }
+        exclude = [f.name for f in self.model._meta.concrete_fields if f.name not in present or f.is_relation]
+        try:
+            obj.clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            return {labels.get(k, k): " ".join(v) for k, v in exc.message_dict.items()}
+        return {}
+
+    def _match_and_apply(
+        self, rows: list[tuple[RowResult, dict[str, Any]]], *, by: User, dedup: str, labels: dict[str, str]
+    ) -> list[_Pending]:
+        probes: list[tuple[RowResult, dict[str, Any], Any, list[tuple[str, Any]]]] = []
+        wanted: dict[str, set[Any]] = {}
+        for result, data in rows:
+            probe = self._build(data, by)
+            self.set_keys(probe)
+            keys = self.dedup_keys(probe) if dedup != DedupMode.CREATE else []
+            for lookup, value in keys:
+                wanted.setdefault(lookup, set()).add(value)
+            probes.append((result, data, probe, keys))
+        existing: dict[tuple[str, Any], Any] = {}
+        if wanted:
+            base = self.visible_queryset(by)
+            for lookup, values in wanted.items():
+                for value, obj in self.find_existing(base, lookup, values):
+                    existing.setdefault((lookup, value), obj)
+        in_file: dict[tuple[str, Any], _Pending] = {}
+        pending: list[_Pending] = []
+        touched: dict[int, _Pending] = {}
+        for result, data, probe, keys in probes:
+            errors = self._validate(probe, data, labels)
+            if errors:
+                result.errors = errors
+                continue
+            target: _Pending | None = None
+            for key in keys:
+                if key in in_file:
+                    target = in_file[key]
+                    break
+                if key in existing:
+                    obj = existing[key]
+                    target = touched.get(obj.pk)
+                    if target is None:
+                        target = _Pending(obj, [], is_new=False)
+                    break
+            if target is None:
+                target = _Pending(probe, [result.row_number], is_new=True)
+                pending.append(target)
+                result.decision = "create"
+                result.data = data
+            else:
+                result.match_id = None if target.is_new else target.obj.pk
+                if not target.is_new and not visibility.can_edit(by, target.obj, self.object_type):
+                    if dedup == DedupMode.SKIP:
+                        result.decision = "skip"
+                        result.note = _("既存のデータと重複")
+                        continue
+                    result.errors = {"": _("重複する既存データを変更する権限がありません。")}
+                    continue
+                if dedup == DedupMode.SKIP:
+                    result.decision = "skip"
+                    result.note = (
+                        _("ファイル内の %(row)s 行目と重複") % {"row": target.row_numbers[0]}
+                        if target.is_new
+                        else _("既存のデータと重複")
+                    )
+                    continue
+                if target.before is None and not target.is_new:
+                    target.before = audit.snapshot(target.obj, _snapshot_fields(self.model))
+                    touched[target.obj.pk] = target
+                    pending.append(target)
+                changed = self._apply_update(target.obj, data, overwrite=dedup == DedupMode.OVERWRITE)
+                self.set_keys(target.obj)
+                target.row_numbers.append(result.row_number)
+                result.decision = "update" if changed or not target.is_new else "skip"
+                result.data = data
+                if target.is_new:
+                    result.note = _("ファイル内の %(row)s 行目に統合") % {"row": target.row_numbers[0]}
+            for key in keys:
+                in_file.setdefault(key, target)
+        return pending
+
+    def _apply_update(self, obj: Any, data: dict[str, Any], *, overwrite: bool) -> list[str]:
+        changed: list[str] = []
+        for name, value in data.items():
+            if _is_empty(value):
+                continue
+            f = self.model._meta.get_field(name)
+            if f.is_relation:  # compare ids: reading the relation would query once per record
+                current, value = getattr(obj, f.attname), getattr(value, "pk", value)
+                name = f.attname
+            else:
+                current = getattr(obj, name)
+            if (overwrite or _is_empty(current)) and current != value:
+                setattr(obj, name, value)
+                changed.append(name)
+        return changed
+
+    def _write(self, pending: list[_Pending], results: list[RowResult], *, by: User) -> list[WrittenRecord]:
+        fields = _snapshot_fields(self.model)
+        now = timezone.now()
+        ctx = current_context()
+        new_objs = [p.obj for p in pending if p.is_new]
+        self.model._default_manager.bulk_create(new_objs, batch_size=500)
+        self.after_create(new_objs)
+        updated: list[tuple[_Pending, dict[str, Any]]] = []
+        for p in pending:
+            if p.is_new or p.before is None:
+                continue
+            delta = audit.diff(p.before, audit.snapshot(p.obj, fields))
+            if delta:
+                p.obj.version += 1
+                p.obj.updated_at = now
+                updated.append((p, delta))
+        if updated:
+            changed_fields = sorted({name for _p, delta in updated for name in delta})
+            update_fields = [self.model._meta.get_field(n).name for n in changed_fields]
+            self.model._default_manager.bulk_update(
+                [p.obj for p, _d in updated],
+                [*update_fields, "version", "updated_at", "name_key", "kana_key"],
+                batch_size=500,
+            )
+        entries: list[AuditEntry] = []
+        actor_name = by.get_username()[:150]
+
+        def entry(obj: Any, action: str, changes: dict[str, Any]) -> AuditEntry:
+            return AuditEntry(
+                actor=by,
+                actor_name=actor_name,
+                ip_address=ctx.ip_address,
+                via="import",
+                object_type=audit.object_type_of(obj),
+                object_id=obj.pk,
+                object_repr=str(obj)[:300],
+                action=action,
+                changes=changes,
+                version=obj.version,
+            )
+
+        for obj in new_objs:
+            entries.append(entry(obj, "create", audit.diff({}, audit.snapshot(obj, fields))))
+        for p, delta in updated:
+            entries.append(entry(p.obj, "update", delta))
+        AuditEntry.objects.bulk_create(entries, batch_size=500)
+        search.reindex_many(self.object_type, self.search_objects([*new_objs, *(p.obj for p, _d in updated)]))
+        for obj in new_objs:
+            events.emit(f"{self.object_type}.created", **{self.object_type: obj, "by": by})
+        for p, delta in updated:
+            events.emit(
+                f"{self.object_type}.updated", **{self.object_type: p.obj, "by": by, "changes": delta}
+            )
+        written: list[WrittenRecord] = []
+        new_pending = [p for p in pending if p.is_new]
+        for p, created in zip(new_pending, entries, strict=False):
+            written.append(WrittenRecord(p.row_numbers[0], self.object_type, p.obj.pk, "created", created.pk))
+        for (p, _d), audit_entry in zip(updated, entries[len(new_objs) :], strict=True):
+            written.append(
+                WrittenRecord(p.row_numbers[0], self.object_type, p.obj.pk, "updated", audit_entry.pk)
+            )
+        unchanged = {id(p.obj) for p in pending if not p.is_new and p.before is not None} - {
+            id(p.obj) for p, _d in updated
+        }
+        if unchanged:
+            rows_unchanged = {n for p in pending if id(p.obj) in unchanged for n in p.row_numbers}
+            for result in results:
+                if result.row_number in rows_unchanged and result.decision == "update":
+                    result.decision = "skip"
+                    result.note = _("変更なし")
+        return written
+
+
+# Companies and contacts
+
+
+def _choices(choices: Iterable[tuple[Any, Any]]) -> tuple[tuple[str, Any], ...]:
+    return tuple((str(v), label) for v, label in choices if v != "")
+
+
+def _company_fields() -> tuple[FieldSpec, ...]:
+    from daifuku.customers.models import CompanyRank, CompanyStatus, LegalFormPosition
+
+    g = gettext_lazy
+    return (
+        FieldSpec(
+            "name",
+            g("会社名"),
+            ("社名", "企業名", "取引先名", "法人名", "company", "companyname", "会社", "取引先", "name"),
+            required=True,
+        ),
+        FieldSpec(
+            "name_kana",
+            g("フリガナ"),
+            ("会社名フリガナ", "会社名カナ", "カナ", "ふりがな", "よみ", "読み", "kana", "furigana"),
+        ),
+        FieldSpec("legal_form_position", g("法人格の位置"), (), _choices(LegalFormPosition.choices)),
+        FieldSpec("corporate_number", g("法人番号"), ("corporatenumber",)),
+        FieldSpec(
+            "invoice_registration_number",
+            g("適格請求書発行事業者登録番号"),
+            ("登録番号", "インボイス登録番号", "適格請求書登録番号", "T番号"),
+        ),
+        FieldSpec("postal_code", g("郵便番号"), ("〒", "郵便", "zip", "zipcode", "postalcode", "postcode")),
+        FieldSpec("prefecture", g("都道府県"), ("県", "prefecture")),
+        FieldSpec("city", g("市区町村"), ("市区郡", "city")),
+        FieldSpec("street", g("町名・番地"), ("住所", "番地", "住所1", "所在地", "address", "street")),
+        FieldSpec("building", g("建物名"), ("住所2", "ビル名", "building")),
+        FieldSpec("phone", g("電話番号"), ("TEL", "電話", "代表電話", "電話番号(代表)", "phone", "tel")),
+        FieldSpec("fax", g("FAX"), ("ファックス", "FAX番号", "fax")),
+        FieldSpec("email", g("メール"), ("メールアドレス", "Eメール", "E-mail", "email", "mail")),
+        FieldSpec("website", g("ウェブサイト"), ("URL", "ホームページ", "HP", "web", "website")),
+        FieldSpec("representative", g("代表者"), ("代表者名", "代表")),
+        FieldSpec("capital", g("資本金（円）"), ("資本金", "capital")),
+        FieldSpec("employees", g("従業員数"), ("社員数", "employees")),
+        FieldSpec("fiscal_month", g("決算月"), ("決算期",)),
+        FieldSpec("description", g("事業内容"), ("業務内容",)),
+        FieldSpec("rank", g("ランク"), ("rank",), _choices(CompanyRank.choices)),
+        FieldSpec("status", g("ステータス"), ("状態", "status"), _choices(CompanyStatus.choices)),
+        FieldSpec("notes", g("メモ"), ("備考", "notes", "memo")),
+    )
+
+
+class CompanyTarget(ModelTarget):
+    key = "companies"
+    label = gettext_lazy("取引先")
+    object_type = "company"
+
+    def __init__(self) -> None:
+        from daifuku.customers.models import Company
+
+        super().__init__()
+        self.model = Company
+        self.fields = _company_fields()
+
+    def clean(self, data: dict[str, Any]) -> dict[str, Any]:
+        from daifuku.customers.services import company_clean
+
+        cleaned, _warnings = company_clean(data)
+        return cleaned
+
+    def set_keys(self, obj: Any) -> None:
+        from daifuku.customers.services import _company_keys
+
+        _company_keys(obj)
+
+    def dedup_keys(self, obj: Any) -> list[tuple[str, Any]]:
+        keys: list[tuple[str, Any]] = []
+        if obj.corporate_number:
+            keys.append(("corporate_number", obj.corporate_number))
+        if obj.name_key:
+            keys.append(("name_key", obj.name_key))
+        if obj.phone:
+            keys.append(("phone", obj.phone))
+        return keys
+
+    def visible_queryset(self, by: User) -> models.QuerySet[Any]:
+        from daifuku.customers.selectors import company_queryset
+
+        return company_queryset(user=by)
+
+
+def _contact_fields() -> tuple[FieldSpec, ...]:
+    from daifuku.customers.models import Gender, MailConsent
+
+    g = gettext_lazy
+    return (
+        FieldSpec("full_name", g("氏名"), ("名前", "お名前", "担当者名", "フルネーム", "fullname", "name")),
+        FieldSpec(
+            "family_name", g("姓"), ("苗字", "名字", "lastname", "familyname", "surname"), required=True
+        ),
+        FieldSpec("given_name", g("名"), ("firstname", "givenname")),
+        FieldSpec("full_name_kana", g("氏名フリガナ"), ("フリガナ", "ふりがな", "氏名カナ", "カナ", "よみ")),
+        FieldSpec("family_name_kana", g("セイ"), ("姓フリガナ", "姓カナ", "せい")),
+        FieldSpec("given_name_kana", g("メイ"), ("名フリガナ", "名カナ", "めい")),
+        FieldSpec(
+            "company_name",
+            g("会社名"),
+            (
+                "社名",
+                "企業名",
+                "取引先",
+                "取引先名",
+                "会社",
+                "所属",
+                "company",
+                "companyname",
+                "organization",
+            ),
+        ),
+        FieldSpec("company_corporate_number", g("会社の法人番号"), ("法人番号",)),
+        FieldSpec("department", g("部署"), ("部署名", "所属部署", "部門", "department")),
+        FieldSpec("title", g("役職"), ("役職名", "肩書", "title", "jobtitle")),
+        FieldSpec("mobile_phone", g("携帯電話"), ("携帯", "携帯番号", "携帯電話番号", "mobile", "cell")),
+        FieldSpec("office_phone", g("会社電話"), ("電話番号", "TEL", "電話", "会社電話番号", "phone", "tel")),
+        FieldSpec("email", g("メール"), ("メールアドレス", "Eメール", "E-mail", "email", "mail")),
+        FieldSpec("email_alt", g("メール（予備）"), ("メール2", "メールアドレス2", "email2")),
+        FieldSpec("postal_code", g("郵便番号"), ("〒", "郵便", "zip", "zipcode", "postalcode")),
+        FieldSpec("prefecture", g("都道府県"), ("県",)),
+        FieldSpec("city", g("市区町村"), ("市区郡",)),
+        FieldSpec("street", g("町名・番地"), ("住所", "番地", "住所1", "address")),
+        FieldSpec("building", g("建物名"), ("住所2", "ビル名")),
+        FieldSpec("birthday", g("誕生日"), ("生年月日", "birthday")),
+        FieldSpec("gender", g("性別"), ("gender", "sex"), _choices(Gender.choices)),
+        FieldSpec(
+            "mail_consent", g("メール配信同意"), ("メール配信", "配信同意"), _choices(MailConsent.choices)
+        ),
+        FieldSpec("notes", g("メモ"), ("備考", "notes", "memo")),
+    )
+
+
+class ContactTarget(ModelTarget):
+    key = "contacts"
+    label = gettext_lazy("担当者")
+    object_type = "contact"
+    virtual_fields = frozenset({"full_name", "full_name_kana", "company_name", "company_corporate_number"})
+
+    def __init__(self) -> None:
+        from daifuku.customers.models import Contact
+
+        super().__init__()
+        self.model = Contact
+        self.fields = _contact_fields()
+        self._companies: dict[tuple[str, str], Any] = {}
+
+    def clean(self, data: dict[str, Any]) -> dict[str, Any]:
+        from daifuku.customers.services import contact_clean
+
+        data = dict(data)
+        for whole, family, given in (
+            ("full_name", "family_name", "given_name"),
+            ("full_name_kana", "family_name_kana", "given_name_kana"),
+        ):
+            value = jp.nfkc(data.pop(whole, "")).strip()
+            if value and not data.get(family):
+                parts = value.split(None, 1)
+                data[family] = parts[0]
+                if len(parts) > 1 and not data.get(given):
+                    data[given] = parts[1]
+        company_name = data.pop("company_name", "")
+        company_number = data.pop("company_corporate_number", "")
+        if data.get("mail_consent") == "opted_in" and not data.get("mail_consent_method"):
+            data["mail_consent_method"] = "import"
+        cleaned, _warnings = contact_clean(data)
+        if company_name or company_number:
+            cleaned["_company"] = (str(company_name).strip(), jp.clean_digits(str(company_number)))
+        return cleaned
+
+    def set_keys(self, obj: Any) -> None:
+        from daifuku.customers.services import _contact_keys
+
+        _contact_keys(obj)
+
+    def dedup_keys(self, obj: Any) -> list[tuple[str, Any]]:
+        keys: list[tuple[str, Any]] = []
+        if obj.email:
+            keys.append(("email", obj.email))
+        if obj.mobile_phone:
+            keys.append(("mobile_phone", obj.mobile_phone))
+        if obj.name_key and obj.company_id:
+            keys.append(("name_company", (obj.name_key, obj.company_id)))
+        elif obj.name_key and obj.office_phone:
+            keys.append(("name_phone", (obj.name_key, obj.office_phone)))
+        return keys
+
+    def visible_queryset(self, by: User) -> models.QuerySet[Any]:
+        from daifuku.customers.selectors import contact_queryset
+
+        return contact_queryset(user=by).select_related("company")
+
+    def find_existing(
+        self, base: models.QuerySet[Any], lookup: str, values: set[Any]
+    ) -> Iterable[tuple[Any, Any]]:
+        if lookup not in ("name_company", "name_phone"):
+            yield from super().find_existing(base, lookup, values)
+            return
+        other = "company_id" if lookup == "name_company" else "office_phone"
+        for obj in base.filter(name_key__in={v[0] for v in values}).order_by("pk"):
+            value = (obj.name_key, getattr(obj, other))
+            if value in values:
+                yield value, obj
+
+    def resolve_virtual(self, rows: list[tuple[RowResult, dict[str, Any]]], *, by: User, write: bool) -> None:
+        from daifuku.customers.selectors import company_queryset
+        from daifuku.customers.services import company_create
+
+        wanted_numbers: set[str] = set()
+        wanted_keys: set[str] = set()
+        for _result, data in rows:
+            spec = data.get("_company")
+            if spec:
+                name, number = spec
+                if number:
+                    wanted_numbers.add(number)
+                if name:
+                    wanted_keys.add(jp.company_name_key(name))
+        found_by_number: dict[str, Any] = {}
+        found_by_key: dict[str, Any] = {}
+        if wanted_numbers or wanted_keys:
+            qs = company_queryset(user=by).filter(
+                models.Q(corporate_number__in=wanted_numbers) | models.Q(name_key__in=wanted_keys)
+            )
+            for company in qs.order_by("pk"):
+                if company.corporate_number:
+                    found_by_number.setdefault(company.corporate_number, company)
+                found_by_key.setdefault(company.name_key, company)
+        for result, data in rows:
+            spec = data.pop("_company", None)
+            if not spec:
+                continue
+            name, number = spec
+            key = jp.company_name_key(name) if name else ""
+            company = found_by_number.get(number) if number else None
+            company = company or (found_by_key.get(key) if key else None)
+            company = company or self._companies.get((number, key))
+            if company is None:
+                if not name:
+                    result.errors[str(gettext_lazy("会社の法人番号"))] = _("該当する会社がありません。")
+                    continue
+                if not write:
+                    result.note = _("会社「%(name)s」を新規登録") % {"name": name}
+                    continue
+                try:
+                    company = company_create(by=by, data={"name": name, "corporate_number": number})
+                except ValidationError as exc:
+                    result.errors[str(gettext_lazy("会社名"))] = " ".join(
+                        m for ms in exc.message_dict.values() for m in ms
+                    )
+                    continue
+                except PermissionDenied:
+                    result.errors[str(gettext_lazy("会社名"))] = _("会社を登録する権限がありません。")
+                    continue
+                self._companies[(number, key)] = company
+                self.side_written.append(
+                    WrittenRecord(result.row_number, "company", company.pk, "created", None)
+                )
+                if number:
+                    found_by_number[number] = company
+                found_by_key[company.name_key] = company
+            data["company"] = company
+
+    def after_create(self, objs: list[Any]) -> None:
+        from daifuku.customers.models import ContactAffiliation
+
+        today = timezone.localdate()
+        ContactAffiliation.objects.bulk_create(
+            [
+                ContactAffiliation(
+                    contact=c,
+                    company=c.company,
+                    company_name=c.company.display_name,
+                    department=c.department,
+                    title=c.title,
+                    started_on=today,
+                )
+                for c in objs
+                if c.company_id
+            ],
+            batch_size=500,
+        )
+
+
+register(CompanyTarget)
+register(ContactTarget)

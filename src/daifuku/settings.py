@@ -195,6 +195,8 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "daifuku@localhost")
+# Absolute links in mails (notifications, reminders): the address people open Daifuku at.
+DAIFUKU_BASE_URL = os.environ.get("DAIFUKU_BASE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

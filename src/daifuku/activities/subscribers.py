@@ -1,1 +1,124 @@
-"""Domain-event subscribers of the activities module (timeline entries, notifications)."""
+"""Domain-event subscribers of the activities module: they write the timeline's rows.
+
+Activities, handovers and highlights of the audit trail (company created, status changed, contact
+added) become ``TimelineEntry`` rows here. Rows are denormalized (title, names, outcome) so that a
+page of the timeline renders without a query per row; an activity's rows are rewritten when it changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from daifuku.activities import timeline
+from daifuku.activities.models import Activity
+from daifuku.core.events import subscribe
+
+
+def _activity_rows(activity: Activity) -> None:
+    contacts = list(activity.contacts.all().order_by("pk"))
+    participants = list(activity.participants.all().order_by("pk"))
+    timeline.write(
+        kind="activity",
+        occurred_at=activity.occurred_at,
+        title=activity.subject,
+        company_id=activity.company_id,
+        contact_ids=[c.pk for c in contacts],
+        actor_id=activity.owner_id,
+        owner_id=activity.owner_id,
+        team_id=activity.team_id,
+        object_type="activity",
+        source=activity,
+        summary=activity.body[:1000],
+        data={
+            "activity_id": activity.pk,
+            "activity_kind": activity.kind,
+            "duration_minutes": activity.duration_minutes,
+            "contacts": [c.full_name for c in contacts],
+            "participants": [u.display_name for u in participants],
+            "outcome": activity.outcome[:1000],
+            "status": activity.status,
+            "response": activity.response[:1000],
+            "keywords": list(activity.keywords.order_by("name").values_list("name", flat=True)),
+        },
+    )
+
+
+@subscribe("activity.logged")
+def activity_logged(*, activity: Activity, **_: Any) -> None:
+    _activity_rows(activity)
+
+
+@subscribe("activity.updated")
+def activity_updated(*, activity: Activity, **_: Any) -> None:
+    timeline.remove(activity)
+    _activity_rows(activity)
+
+
+@subscribe("activity.deleted")
+def activity_deleted(*, activity: Activity, **_: Any) -> None:
+    timeline.remove(activity)
+
+
+@subscribe("company.owner_changed")
+def company_owner_changed(
+    *, company: Any, by: Any, old_owner_id: int | None, note: str = "", **_: Any
+) -> None:
+    from daifuku.core.models import User
+
+    old = User.objects.filter(pk=old_owner_id).first() if old_owner_id else None
+    timeline.write(
+        kind="company.handover",
+        occurred_at=timezone.now(),
+        title=f"{old.display_name if old else '—'} → {company.owner.display_name if company.owner else '—'}",
+        company_id=company.pk,
+        actor_id=by.pk if by else None,
+        summary=note,
+        data={
+            "from": old.display_name if old else "",
+            "to": company.owner.display_name if company.owner else "",
+            "by": by.display_name if by else "",
+        },
+    )
+
+
+@subscribe("company.created")
+def company_created(*, company: Any, by: Any, **_: Any) -> None:
+    timeline.write(
+        kind="company.created",
+        occurred_at=timezone.now(),
+        title=company.display_name,
+        company_id=company.pk,
+        actor_id=by.pk if by else None,
+    )
+
+
+@subscribe("company.updated")
+def company_updated(*, company: Any, by: Any, changes: dict[str, list[Any]], **_: Any) -> None:
+    if "status" not in changes:
+        return
+    from daifuku.customers.models import CompanyStatus
+
+    old, new = changes["status"]
+    labels = dict(CompanyStatus.choices)
+    timeline.write(
+        kind="company.status",
+        occurred_at=timezone.now(),
+        title=f"{labels.get(old, old or '—')} → {labels.get(new, new)}",
+        company_id=company.pk,
+        actor_id=by.pk if by else None,
+        data={"from": old, "to": new},
+    )
+
+
+@subscribe("contact.created")
+def contact_created(*, contact: Any, by: Any, **_: Any) -> None:
+    timeline.write(
+        kind="contact.created",
+        occurred_at=timezone.now(),
+        title=contact.full_name,
+        company_id=contact.company_id,
+        contact_ids=[contact.pk],
+        actor_id=by.pk if by else None,
+    )

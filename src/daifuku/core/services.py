@@ -9,9 +9,11 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from daifuku.core import audit, auth, events, jp, search, visibility
 from daifuku.core.models import (
@@ -19,6 +21,7 @@ from daifuku.core.models import (
     AuditEntry,
     CompanyProfile,
     Notification,
+    NotificationPreference,
     Role,
     RoleScope,
     Scope,
@@ -312,8 +315,64 @@ def profile_update(*, data: ProfileInput, by: User) -> CompanyProfile:
 # Notifications
 
 
+# Kinds a user may also receive by e-mail (the notifications page lists them). Modules add theirs.
+NOTIFICATION_KINDS: dict[str, Any] = {
+    "company.owner_changed": gettext_lazy("取引先の引き継ぎ"),
+    "task.reminder": gettext_lazy("タスクのリマインド"),
+    "daily_report.commented": gettext_lazy("日報へのコメント"),
+}
+
+
 def notify(*, recipient: User, kind: str, title: str, body: str = "", url: str = "") -> Notification:
-    return Notification.objects.create(recipient=recipient, kind=kind, title=title[:300], body=body, url=url)
+    """Create an in-app notification; e-mail it too if the recipient chose that kind.
+
+    The mail goes through a Huey task enqueued when the transaction commits, so a rolled-back write
+    sends nothing and a slow mail server never holds a transaction open.
+    """
+    notification = Notification.objects.create(
+        recipient=recipient, kind=kind, title=title[:300], body=body, url=url
+    )
+    if recipient.email and kind in notification_email_kinds(user=recipient):
+        from daifuku.core.tasks import send_notification_email
+
+        transaction.on_commit(lambda: send_notification_email(notification.pk))
+    return notification
+
+
+def notification_email_kinds(*, user: User) -> list[str]:
+    pref = NotificationPreference.objects.filter(user=user).first()
+    return list(pref.email_kinds) if pref is not None else []
+
+
+@transaction.atomic
+def notification_preference_update(*, user: User, email_kinds: list[str]) -> NotificationPreference:
+    """Choose which notification kinds ``user`` also receives by e-mail (only known kinds)."""
+    unknown = set(email_kinds) - set(NOTIFICATION_KINDS)
+    if unknown:
+        message = _("不明な通知の種類です: %(kinds)s") % {"kinds": ", ".join(sorted(unknown))}
+        raise ValidationError({"email_kinds": message})
+    pref, _created = NotificationPreference.objects.select_for_update().get_or_create(user=user)
+    pref.email_kinds = [kind for kind in NOTIFICATION_KINDS if kind in email_kinds]
+    pref.save(update_fields=["email_kinds"])
+    return pref
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """Mail one notification to its recipient (called by the Huey task). False if nothing to send."""
+    notification = Notification.objects.select_related("recipient").filter(pk=notification_id).first()
+    if notification is None or not notification.recipient.email:
+        return False
+    body = notification.body
+    if notification.url:
+        base = settings.DAIFUKU_BASE_URL.rstrip("/")
+        body = f"{body}\n\n{base}{notification.url}".strip()
+    send_mail(
+        subject=f"[Daifuku] {notification.title}",
+        message=body,
+        from_email=None,
+        recipient_list=[notification.recipient.email],
+    )
+    return True
 
 
 def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:

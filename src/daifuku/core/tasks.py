@@ -27,3 +27,9 @@ def reindex_object(object_type: str, object_id: int) -> bool:
         return False
     search.reindex(object_type, obj)
     return True
+
+
+@db_task(retries=3, retry_delay=60)
+def send_notification_email(notification_id: int) -> bool:
+    """Mail one notification (enqueued by ``services.notify`` after commit; retried if SMTP fails)."""
+    return services.notification_email_send(notification_id=notification_id)

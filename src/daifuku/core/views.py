@@ -119,13 +119,29 @@ def set_language(request: HttpRequest) -> HttpResponse:
 # Notifications
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
+    """The notification list, and (POST) which kinds the user also wants by e-mail."""
+    if request.method == "POST":
+        try:
+            services.notification_preference_update(
+                user=request.user, email_kinds=request.POST.getlist("email_kinds")
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(m for msgs in exc.message_dict.values() for m in msgs))
+        else:
+            messages.success(request, _("メール通知の設定を保存しました。"))
+        return redirect("core:notifications")
     page = Paginator(selectors.notification_list(user=request.user), NOTIFICATIONS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    return render(request, "core/notifications.html", {"page": page})
+    chosen = set(services.notification_email_kinds(user=request.user))
+    email_kinds = [
+        {"value": kind, "label": label, "checked": kind in chosen}
+        for kind, label in services.NOTIFICATION_KINDS.items()
+    ]
+    return render(request, "core/notifications.html", {"page": page, "email_kinds": email_kinds})
 
 
 @require_POST

@@ -5,17 +5,22 @@ English page is a UI string that is not translated. Japanese vocabulary that is 
 (prefecture names, legal forms such as 株式会社, the 日本語 entry of the language switch) is allowed.
 """
 
+import datetime as dt
 import re
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
+from daifuku.activities.models import ActivityKind
 from daifuku.core import jp, services
 from daifuku.customers import selectors
 from daifuku.customers import services as customer_services
 from daifuku.customers.models import Industry
+from daifuku.imports.models import ImportJob
+from tests.activities.factories import ActivityFactory, DailyReportFactory, EventFactory, TaskFactory
 from tests.factories import CompanyFactory, ContactFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -325,3 +330,257 @@ def test_catalog_translates_the_key_terms():
         translated = {japanese: translation.gettext(japanese) for japanese in expected}
     # then
     assert translated == expected
+
+
+# Activities, calendar, daily reports and dashboard (catalog src/daifuku/activities/locale)
+
+
+@pytest.fixture
+def activity(english_admin, company, contact):
+    return ActivityFactory(
+        owner=english_admin,
+        company=company,
+        kind=ActivityKind.COMPLAINT,
+        subject="Late delivery",
+        body="The customer asked for a new delivery date.",
+    )
+
+
+@pytest.fixture
+def tasks_and_events(english_admin, company):
+    now = timezone.now()
+    TaskFactory(owner=english_admin, title="Send the quote", due_at=now, company=company)
+    TaskFactory(owner=english_admin, title="Call back", due_at=now - dt.timedelta(days=2))
+    TaskFactory(owner=english_admin, title="Prepare the proposal", due_at=now + dt.timedelta(days=3))
+    EventFactory(owner=english_admin, title="Kickoff meeting", company=company)
+
+
+def test_my_day_in_english(client, english_admin, activity, tasks_and_events):
+    # when
+    html = get_english(client, english_admin, reverse("activities:my_day"))
+    # then
+    for text in ("Today", "s events and tasks", "+ Task", "Overdue", "Call back", "Upcoming",
+                 "Prepare the proposal", "Send the quote", "s activities",
+                 "Late delivery", "Activities", "Calendar", "Daily report"):  # fmt: skip
+        assert text in html, text
+    assert japanese_left(html) == []
+
+
+def test_activity_list_and_detail_in_english(client, english_admin, activity):
+    # when
+    listing = get_english(client, english_admin, reverse("activities:activity_list"))
+    detail = get_english(client, english_admin, reverse("activities:activity_detail", args=[activity.pk]))
+    # then
+    for text in ("Activities", "Complaint / trouble", "Late delivery", "Acme Trading", "Filter",
+                 "Open complaints and requests only"):  # fmt: skip
+        assert text in listing, text
+    for text in ("Late delivery", "Response status", "Update response status", "Update"):
+        assert text in detail, text
+    assert japanese_left(listing) == []
+    assert japanese_left(detail) == []
+
+
+def test_activity_quick_log_form_in_english_with_a_validation_error(client, english_admin, company, contact):
+    # given
+    client.force_login(english_admin)
+    url = reverse("activities:activity_quick_log")
+    # when
+    empty_form = client.get(url, {"company": company.pk}).content.decode()
+    response = client.post(
+        url, {"kind": "visit", "subject": "", "occurred_at": "2026-04-01T10:30", "company": company.pk}
+    )
+    # then
+    html = response.content.decode()
+    assert response.status_code == 422
+    for text in ("Log activity", "Kind", "Visit", "Call (outgoing)", "Title", "Smith Jane", "Log"):
+        assert text in empty_form, text
+    assert "invalid-feedback" in html
+    assert "This field is required." in html or "Please enter a title." in html
+    assert japanese_left(empty_form) == []
+    assert japanese_left(html) == []
+
+
+def test_task_form_in_english(client, english_admin):
+    # when
+    html = get_english(client, english_admin, reverse("activities:task_create"))
+    # then
+    for text in ("New task", "Title", "Due", "Priority", "Normal", "High", "Reminder", "10 minutes before",
+                 "Save"):  # fmt: skip
+        assert text in html, text
+    assert japanese_left(html) == []
+
+
+@pytest.mark.parametrize(
+    ("view", "expected"),
+    [
+        ("month", ("Month", "Week", "Day", "Mon", "Sun")),
+        ("week", ("Kickoff meeting",)),
+        ("day", ("Kickoff meeting",)),
+    ],
+)
+def test_calendar_views_in_english(client, english_admin, tasks_and_events, view, expected):
+    # when
+    html = get_english(client, english_admin, reverse("activities:calendar"), {"view": view})
+    # then
+    for text in ("Calendar", "Today", "New event", "Import .ics", "Events to show", "Me", *expected):
+        assert text in html, text
+    if view == "month":
+        assert timezone.localdate().strftime("%B %Y") in html
+    assert japanese_left(html) == []
+
+
+def test_daily_report_form_and_team_board_in_english(client, english_admin, english_rep, activity):
+    # given
+    today = timezone.localdate()
+    DailyReportFactory(author=english_rep, date=today, summary="Visited two customers.")
+    # when
+    form = get_english(client, english_admin, reverse("activities:report_day", args=[today.isoformat()]))
+    board = get_english(client, english_admin, reverse("activities:report_team"), {"date": today.isoformat()})
+    # then
+    for text in ("Daily report for", "Today&#x27;s activities", "Achievements", "Issues", "Plan for tomorrow",
+                 "Activities of this day", "Late delivery", "Save draft", "Submit"):  # fmt: skip
+        assert text in form, text
+    for text in ("Tokyo Sales daily reports", "Previous day", "Next day", "Member", "Young Sam",
+                 "Baker Ellen", "Not submitted", "This month as Excel"):  # fmt: skip
+        assert text in board, text
+    assert japanese_left(form) == []
+    assert japanese_left(board) == []
+
+
+def test_activity_dashboard_in_english(client, english_admin, activity, tasks_and_events):
+    # when
+    html = get_english(client, english_admin, reverse("activities:dashboard"))
+    # then
+    for text in ("Activity dashboard", "Period", "This week", "This month", "Custom period", "Everyone",
+                 "Activities by kind", "By owner", "Owner", "New contacts", "Completed tasks",
+                 "Overdue tasks", "Total", "Baker Ellen"):  # fmt: skip
+        assert text in html, text
+    assert japanese_left(html) == []
+
+
+def test_notification_preferences_in_english(client, english_admin):
+    # when
+    html = get_english(client, english_admin, reverse("core:notifications"))
+    # then
+    assert "Notifications also sent by e-mail" in html
+    assert 'name="email_kinds"' in html
+    assert japanese_left(html) == []
+
+
+def test_catalog_translates_the_activity_terms():
+    # given
+    expected = {
+        "活動": "Activities",
+        "日報": "Daily report",
+        "今日": "Today",
+        "営業活動管理": "Activity dashboard",
+        "名寄せ": "Dedup / merge duplicates",
+        "クレーム・トラブル": "Complaint / trouble",
+        "要望": "Request",
+    }
+    # when
+    with translation.override("en"):
+        translated = {japanese: translation.gettext(japanese) for japanese in expected}
+        weekdays = [translation.pgettext("曜日", day) for day in "月火水木金土日"]
+    # then
+    assert translated == expected
+    assert weekdays == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+# Imports, exports and 名寄せ (catalog src/daifuku/imports/locale)
+
+
+@pytest.fixture
+def media_root(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def test_import_upload_mapping_preview_and_job_pages_in_english(
+    client, english_admin, media_root, django_capture_on_commit_callbacks
+):
+    # given
+    client.force_login(english_admin)
+    content = b"Company,Phone\r\nBeta Works,03-2222-3333\r\n,bad\r\n"
+    # when
+    upload = get_english(client, english_admin, reverse("imports:job_list"))
+    response = client.post(
+        reverse("imports:job_list"), {"target": "companies", "file": SimpleUploadedFile("a.csv", content)}
+    )
+    job = ImportJob.objects.get()
+    mapping_url = reverse("imports:job_mapping", args=[job.pk])
+    mapping = get_english(client, english_admin, mapping_url)
+    columns = {"col_0": "name", "col_1": "phone", "dedup": "skip"}
+    preview = client.post(mapping_url, {**columns, "action": "preview"}).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(mapping_url, {**columns, "action": "start"})
+    detail = get_english(client, english_admin, reverse("imports:job_detail", args=[job.pk]))
+    # then
+    assert response.status_code == 302
+    for text in ("Import (CSV / Excel)", "Import into", "File (CSV / xlsx)", "Encoding", "Auto-detect",
+                 "Delimiter", "Upload and map columns", "Import history", "No imports yet."):  # fmt: skip
+        assert text in upload, text
+    for text in ("Column mapping", "File column", "Value in first row", "Import as", "(do not import)",
+                 "Company name", "Phone number", "Duplicate handling", "Skip duplicates", "Preview",
+                 "Start import", "Beta Works"):  # fmt: skip
+        assert text in mapping, text
+    for text in ("Preview (first rows)", "Row", "Result", "New", "Errors"):
+        assert text in preview, text
+    for text in ("Imports", "Progress", "Download error rows", "Undo this import"):
+        assert text in detail, text
+    for html in (upload, mapping, preview, detail):
+        assert japanese_left(html) == []
+
+
+def test_contact_import_mapping_in_english(client, english_admin, media_root):
+    # given
+    client.force_login(english_admin)
+    content = b"Name,Company,Mobile\r\nJane Smith,Acme Trading,090-1234-5678\r\n"
+    client.post(
+        reverse("imports:job_list"), {"target": "contacts", "file": SimpleUploadedFile("c.csv", content)}
+    )
+    job = ImportJob.objects.get()
+    # when
+    html = get_english(client, english_admin, reverse("imports:job_mapping", args=[job.pk]))
+    # then
+    for text in ("Column mapping", "Family name", "Given name", "Full name (furigana)", "Mobile phone",
+                 "Company corporate number", "Jane Smith"):  # fmt: skip
+        assert text in html, text
+    assert japanese_left(html) == []
+
+
+def test_export_log_in_english(client, english_admin, company):
+    # given
+    client.force_login(english_admin)
+    b"".join(client.get(reverse("imports:export_companies")).streaming_content)
+    # when
+    html = get_english(client, english_admin, reverse("imports:export_log"))
+    # then
+    for text in ("Export log", "Format", "Filters", "Rows", "Characters replaced", "Baker Ellen"):
+        assert text in html, text
+    assert japanese_left(html) == []
+
+
+def test_duplicates_and_merge_pages_in_english(client, english_admin, company):
+    # given
+    twin = CompanyFactory(name="Acme Trading Co", name_kana="", phone="03-1234-5678", owner=english_admin)
+    merge_url = reverse("imports:merge", args=["company", company.pk, twin.pk])
+    # when
+    duplicates = get_english(client, english_admin, reverse("imports:duplicates", args=["company"]))
+    merge = get_english(client, english_admin, merge_url)
+    merged = client.post(merge_url, follow=True).content.decode()
+    after = get_english(client, english_admin, reverse("imports:duplicates", args=["company"]))
+    contacts = get_english(client, english_admin, reverse("imports:duplicates", args=["contact"]))
+    # then
+    for text in ("Dedup / merge duplicates", "Merge duplicate companies", "Score", "Similar name",
+                 "Acme Trading Co", "Merge"):  # fmt: skip
+        assert text in duplicates, text
+    for text in ("will be merged into", "Field", "Record to keep", "Record to merge",
+                 "Swap the record to keep", "Acme Trading Co"):  # fmt: skip
+        assert text in merge, text
+    assert "Merged." in merged
+    for text in ("No duplicate candidates.", "Recent merges", "Undo"):
+        assert text in after, text
+    assert "Merge duplicate contacts" in contacts
+    for html in (duplicates, merge, merged, after, contacts):
+        assert japanese_left(html) == []

@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.dates import MONTHS
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -45,6 +46,28 @@ CONTACT = "contact"
 HISTORY_LIMIT = 200
 DETAIL_CONTACTS_LIMIT = 50
 TRASH_LIMIT = 200
+
+
+# Lists count at most this many rows: an exact COUNT over a million rows costs more than the page itself.
+LIST_COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """Page numbers over at most ``LIST_COUNT_CAP`` rows; beyond it the list says "10,000件以上".
+
+    Counting stops after ``LIST_COUNT_CAP + 1`` matching rows, so a page view costs the same at a
+    million rows as at ten thousand. Rows past the cap are reached by filtering or by reversing the
+    sort order (the API pages through everything with cursors).
+    """
+
+    cap = LIST_COUNT_CAP
+    capped = False
+
+    @cached_property
+    def count(self) -> int:
+        found = int(self.object_list.order_by()[: self.cap + 1].count())
+        self.capped = found > self.cap
+        return min(found, self.cap)
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -205,7 +228,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
     form = CompanyFilterForm(request.GET)
     sort = form.sort_key()
     companies = selectors.company_list(user=request.user, filters=form.filters(), sort=sort)
-    page = Paginator(companies, settings.DAIFUKU_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(companies, settings.DAIFUKU_PAGE_SIZE).get_page(request.GET.get("page"))
     return _list_response(
         request,
         "customers/company_list.html",
@@ -400,7 +423,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     form = ContactFilterForm(request.GET, company_label=company_label)
     sort = form.sort_key()
     contacts = selectors.contact_list(user=request.user, filters=form.filters(), sort=sort)
-    page = Paginator(contacts, settings.DAIFUKU_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(contacts, settings.DAIFUKU_PAGE_SIZE).get_page(request.GET.get("page"))
     return _list_response(
         request,
         "customers/contact_list.html",

@@ -1,0 +1,61 @@
+"""The bench runner at a tiny scale writes a well-formed results file and page (timings not asserted)."""
+
+import json
+
+import pytest
+from bench.scales import Scale
+
+from bench import generator, runner
+from daifuku.cli import build_parser
+
+TINY = Scale("tiny", teams=2, reps_per_team=2, companies=40, contacts=120)
+
+
+@pytest.mark.django_db
+def test_run_writes_results_and_page(tmp_path):
+    # given
+    generator.generate(scale=TINY, seed=1)
+    notes = tmp_path / "notes.md"
+    notes.write_text("## Findings\n\nhand-written analysis\n", encoding="utf-8")
+    # when
+    results = runner.run(db="sqlite", scale="small", repeat=1, warmup=0, api_seconds=0)
+    path = runner.save(results, directory=tmp_path / "results")
+    doc = runner.write_markdown(directory=tmp_path / "results", doc=tmp_path / "perf.md", notes_path=notes)
+    # then
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert path.name == "sqlite-small.json"
+    assert saved["schema"] == runner.SCHEMA
+    assert set(saved["users"]) == {"rep", "manager", "administrator"}
+    assert saved["database"]["companies"] == 40
+    assert saved["api"] is None
+    assert len(saved["pages"]) == 30
+    assert {p["kind"] for p in saved["pages"]} == {"list", "search", "detail"}
+    assert all(p["status"] == 200 for p in saved["pages"])
+    # a search may match nothing in tiny data (then no row query runs); lists and details always fetch
+    assert all(p["floor_sql"].startswith("SELECT") for p in saved["pages"] if p["kind"] != "search")
+    assert all(p["runs"] == 1 and p["p50_ms"] > 0 and p["queries"] > 0 for p in saved["pages"])
+    assert {"nproc", "memory_gb", "cpu"} <= set(saved["machine"])
+    page = doc.read_text(encoding="utf-8")
+    assert f"## {saved['database']['version']}, scale small" in page
+    assert "hand-written analysis" in page
+    assert page.count("| company detail (most contacts)") == 3
+    assert "Not run in this run (`--no-api`)." in page
+
+
+def test_render_without_results_says_so():
+    assert "No results yet" in runner.render([], "")
+
+
+def test_bench_subcommands_are_registered():
+    parser = build_parser()
+    generate = parser.parse_args(["bench", "generate", "--scale", "1m", "--seed", "9"])
+    run = parser.parse_args(["bench", "run", "--db", "postgres", "--scale", "100k"])
+    assert (generate.scale, generate.seed, generate.db) == ("1m", 9, "sqlite")
+    assert (run.db, run.scale, run.api) == ("postgres", "100k", True)
+
+
+def test_percentile_is_nearest_rank():
+    values = [float(v) for v in range(1, 101)]
+    assert runner.percentile(values, 50) == 50.0
+    assert runner.percentile(values, 99) == 99.0
+    assert runner.percentile([3.0], 95) == 3.0

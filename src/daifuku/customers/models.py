@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from daifuku.core import jp
 from daifuku.core.models import Team, TimeStampedModel, VersionedModel
 
+LIVE = models.Q(deleted_at__isnull=True)
+
 
 class Industry(models.Model):
     """業種: seeded with the JSIC (日本標準産業分類) major groups A–T."""
@@ -154,10 +156,15 @@ class Company(VersionedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["deleted_at", "kana_key", "id"], name="company_kana_idx"),
-            models.Index(fields=["deleted_at", "-updated_at", "id"], name="company_updated_idx"),
-            models.Index(fields=["team", "deleted_at", "kana_key"], name="company_team_kana_idx"),
-            models.Index(fields=["owner", "deleted_at", "kana_key"], name="company_owner_kana_idx"),
+            # Live rows only (trash excluded): lists filter deleted_at IS NULL and order by these.
+            models.Index(fields=["kana_key", "id"], name="company_live_kana_idx", condition=LIVE),
+            models.Index(fields=["updated_at", "id"], name="company_live_updated_idx", condition=LIVE),
+            models.Index(
+                fields=["team", "kana_key", "id"], name="company_team_live_kana_idx", condition=LIVE
+            ),
+            models.Index(
+                fields=["owner", "kana_key", "id"], name="company_owner_live_kana_idx", condition=LIVE
+            ),
             models.Index(fields=["name_key"], name="company_name_key_idx"),
             models.Index(fields=["corporate_number"], name="company_corpno_idx"),
             models.Index(fields=["phone"], name="company_phone_idx"),
@@ -291,10 +298,15 @@ class Contact(VersionedModel):
         verbose_name = _("担当者")
         verbose_name_plural = _("担当者")
         indexes = [
-            models.Index(fields=["deleted_at", "kana_key", "id"], name="contact_kana_idx"),
-            models.Index(fields=["deleted_at", "-updated_at", "id"], name="contact_updated_idx"),
-            models.Index(fields=["team", "deleted_at", "kana_key"], name="contact_team_kana_idx"),
-            models.Index(fields=["owner", "deleted_at", "kana_key"], name="contact_owner_kana_idx"),
+            # Live rows only (trash excluded): lists filter deleted_at IS NULL and order by these.
+            models.Index(fields=["kana_key", "id"], name="contact_live_kana_idx", condition=LIVE),
+            models.Index(fields=["updated_at", "id"], name="contact_live_updated_idx", condition=LIVE),
+            models.Index(
+                fields=["team", "kana_key", "id"], name="contact_team_live_kana_idx", condition=LIVE
+            ),
+            models.Index(
+                fields=["owner", "kana_key", "id"], name="contact_owner_live_kana_idx", condition=LIVE
+            ),
             models.Index(fields=["company", "deleted_at"], name="contact_company_idx"),
             models.Index(fields=["name_key"], name="contact_name_key_idx"),
             models.Index(fields=["email"], name="contact_email_idx"),

@@ -262,7 +262,6 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "handovers": selectors.company_handovers(company=company),
         "history": _history(user, Company, selectors.company_history(company=company)),
         "action_labels": ACTION_LABELS,
-        "handover_form": HandoverForm(company=company) if can_edit else None,
     }
     return render(request, "customers/company_detail.html", context)
 

@@ -125,3 +125,31 @@ def test_merge_and_resolve_through_the_api(client, admin):
     undo = client.post(f"/api/v1/imports/merges/{response.json()['merge_id']}/undo")
     assert undo.status_code == 200
     assert Company.objects.get(pk=merged.pk).merged_into_id is None
+
+
+def test_old_detail_url_and_api_id_lead_to_the_survivor(client, admin):
+    # given
+    survivor, merged = _pair(admin)
+    merge.merge(object_type="company", survivor=survivor, merged=merged, by=admin)
+    client.force_login(admin)
+    # when
+    page = client.get(f"/customers/companies/{merged.pk}/")
+    api = client.get(f"/api/v1/companies/{merged.pk}")
+    # then
+    assert page.status_code == 302
+    assert page["Location"] == f"/customers/companies/{survivor.pk}/"
+    assert api.status_code == 200
+    assert api.json()["id"] == survivor.pk
+
+
+def test_old_id_of_an_invisible_survivor_stays_not_found(client, admin, rep_b):
+    # given: the survivor belongs to admin's team, which rep_b (another team) cannot see
+    survivor, merged = _pair(admin)
+    merge.merge(object_type="company", survivor=survivor, merged=merged, by=admin)
+    client.force_login(rep_b)
+    # when
+    page = client.get(f"/customers/companies/{merged.pk}/")
+    api = client.get(f"/api/v1/companies/{merged.pk}")
+    # then
+    assert page.status_code == 404
+    assert api.status_code == 404

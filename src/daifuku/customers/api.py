@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from daifuku.core.models import User
-from daifuku.customers import selectors, services
+from daifuku.customers import merge, selectors, services
 from daifuku.customers.schemas import (
     CompanyCreateIn,
     CompanyOut,
@@ -97,7 +97,8 @@ def company_create(request: HttpRequest, payload: CompanyCreateIn) -> Status[Any
 
 @router.get("/companies/{company_id}", response={200: CompanyOut, **_READ}, summary="Get a company")
 def company_detail(request: HttpRequest, company_id: int) -> Any:
-    return selectors.company_get(user=_user(request), pk=company_id)
+    # A merged (名寄せ) id answers with the surviving record (its own id).
+    return merge.get_resolved("company", user=_user(request), pk=company_id)
 
 
 @router.patch(
@@ -174,7 +175,7 @@ def contact_create(request: HttpRequest, payload: ContactCreateIn) -> Status[Any
 
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **_READ}, summary="Get a contact")
 def contact_detail(request: HttpRequest, contact_id: int) -> Any:
-    return selectors.contact_get(user=_user(request), pk=contact_id)
+    return merge.get_resolved("contact", user=_user(request), pk=contact_id)
 
 
 @router.patch(

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Count
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,6 +48,20 @@ def survivor_pk(object_type: str, pk: int) -> int | None:
             return None if current == pk else current
         current = target
     return None
+
+
+def get_resolved(object_type: str, *, user: User, pk: int) -> Any:
+    """The record ``pk`` the user may see, or the visible survivor it was merged into; else Http404."""
+    from daifuku.customers import selectors
+
+    getter = selectors.company_get if object_type == "company" else selectors.contact_get
+    try:
+        return getter(user=user, pk=pk)
+    except Http404:
+        survivor = survivor_pk(object_type, pk)
+        if survivor is None:
+            raise
+        return getter(user=user, pk=survivor)
 
 
 def mergeable_fields(object_type: str) -> list[models.Field]:  # type: ignore[type-arg]

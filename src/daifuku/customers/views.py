@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from daifuku.core import jp, visibility
 from daifuku.core.services import VersionConflict
-from daifuku.customers import selectors, services
+from daifuku.customers import merge, selectors, services
 from daifuku.customers.forms import (
     AddressLookupForm,
     CompanyFilterForm,
@@ -246,7 +246,9 @@ def company_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    company = selectors.company_get(user=user, pk=pk)
+    company = merge.get_resolved(COMPANY, user=user, pk=pk)
+    if company.pk != pk:  # a merged (名寄せ) company's old URL leads to the survivor
+        return redirect(company)
     can_edit = visibility.can_edit(user, company, COMPANY)
     contacts = list(selectors.company_contacts(user=user, company=company)[: DETAIL_CONTACTS_LIMIT + 1])
     parent = company.parent
@@ -440,7 +442,9 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    contact = selectors.contact_get(user=user, pk=pk)
+    contact = merge.get_resolved(CONTACT, user=user, pk=pk)
+    if contact.pk != pk:
+        return redirect(contact)
     company = contact.company
     context = {
         "contact": contact,

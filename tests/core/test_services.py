@@ -6,10 +6,19 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from daifuku.core import auth, services
-from daifuku.core.models import ApiToken, AuditEntry, CompanyProfile, Role, RoleScope, Team, User
+from daifuku.core.models import (
+    ApiToken,
+    AuditEntry,
+    CompanyProfile,
+    Notification,
+    Role,
+    RoleScope,
+    Team,
+    User,
+)
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -371,3 +380,21 @@ def test_user_factory_default_role_is_sales_rep():
     user = UserFactory()
     # then
     assert user.role.slug == "sales_rep"
+
+
+def test_notification_title_is_in_the_recipients_language(rep_a, rep_a2):
+    # given: a Japanese-speaking rep hands a company over to an English-speaking colleague
+    from daifuku.customers import services as customer_services
+
+    rep_a2.language = "en"
+    rep_a2.save(update_fields=["language"])
+    company = customer_services.company_create(by=rep_a, data={"name": "山田商事"})
+    # when
+    with translation.override("ja"):
+        customer_services.company_change_owner(company=company, new_owner=rep_a2, by=rep_a, reason="異動")
+    # then
+    notification = Notification.objects.get(recipient=rep_a2)
+    assert (
+        notification.title
+        == f"You are now the owner of {company.display_name} (handed over by {rep_a.display_name})"
+    )

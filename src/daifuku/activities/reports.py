@@ -328,8 +328,8 @@ def report_comment(*, report: DailyReport, by: User, body: str) -> DailyReportCo
         notify(
             recipient=report.author,
             kind="daily_report.commented",
-            title=_("%(name)sさんが%(date)sの日報にコメントしました")
-            % {"name": by.display_name, "date": report.date.strftime("%Y/%m/%d")},
+            title=gettext_noop("%(name)sさんが%(date)sの日報にコメントしました"),
+            params={"name": by.display_name, "date": report.date.strftime("%Y/%m/%d")},
             body=body[:500],
             url=reverse("activities:report_detail", args=[report.pk]),
         )

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from daifuku.activities.models import (
     Activity,
@@ -487,7 +488,8 @@ def reminders_send_due(*, now: dt.datetime | None = None, ids: Iterable[int] | N
             notify(
                 recipient=task.owner,
                 kind="task.reminder",
-                title=_("リマインド: %(title)s（期限 %(due)s）") % {"title": task.title, "due": due},
+                title=gettext_noop("リマインド: %(title)s（期限 %(due)s）"),
+                params={"title": task.title, "due": due},
                 body=task.description,
                 url=reverse("activities:task_edit", args=[task.pk]),
             )

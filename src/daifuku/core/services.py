@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -323,14 +323,26 @@ NOTIFICATION_KINDS: dict[str, Any] = {
 }
 
 
-def notify(*, recipient: User, kind: str, title: str, body: str = "", url: str = "") -> Notification:
+def notify(
+    *,
+    recipient: User,
+    kind: str,
+    title: str,
+    params: dict[str, Any] | None = None,
+    body: str = "",
+    url: str = "",
+) -> Notification:
     """Create an in-app notification; e-mail it too if the recipient chose that kind.
 
-    The mail goes through a Huey task enqueued when the transaction commits, so a rolled-back write
-    sends nothing and a slow mail server never holds a transaction open.
+    ``title`` is a message id (mark it with ``gettext_noop``) rendered with ``params`` in the
+    recipient's language, not the sender's. The mail goes through a Huey task enqueued when the
+    transaction commits, so a rolled-back write sends nothing and a slow mail server never holds a
+    transaction open.
     """
+    with translation.override(recipient.language or settings.LANGUAGE_CODE):
+        text = _(title) % {k: str(v) for k, v in params.items()} if params else _(title)
     notification = Notification.objects.create(
-        recipient=recipient, kind=kind, title=title[:300], body=body, url=url
+        recipient=recipient, kind=kind, title=text[:300], body=body, url=url
     )
     if recipient.email and kind in notification_email_kinds(user=recipient):
         from daifuku.core.tasks import send_notification_email

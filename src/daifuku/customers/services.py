@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from daifuku.core import audit, events, jp, search, visibility
 from daifuku.core.models import Team, User
@@ -388,7 +389,8 @@ def _handover_side_effects(company: Company, *, from_owner_id: int | None, by: U
         notify(
             recipient=company.owner,
             kind="company.owner_changed",
-            title=_("%(company)s の担当を引き継ぎました（%(by)s より）") % {"company": company, "by": by},
+            title=gettext_noop("%(company)s の担当を引き継ぎました（%(by)s より）"),
+            params={"company": company, "by": by},
             body=reason,
             url=company.get_absolute_url(),
         )

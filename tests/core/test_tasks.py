@@ -58,3 +58,15 @@ def test_reindex_object_removes_the_row_of_a_trashed_record(db):
     # then
     assert done.get() is False
     assert not SearchDocument.objects.filter(object_type="company", object_id=company.pk).exists()
+
+
+def test_refresh_query_statistics_runs_the_databases_statement(db):
+    # given
+    from django.db import connection
+
+    CompanyFactory()
+    expected = "PRAGMA optimize" if connection.vendor == "sqlite" else "ANALYZE"
+    # when
+    result = tasks.refresh_query_statistics.call_local()
+    # then
+    assert result == expected

@@ -17,6 +17,12 @@ def clear_expired_login_locks() -> int:
     return services.login_locks_clear_expired()
 
 
+@db_periodic_task(crontab(hour="3", minute="17"))
+def refresh_query_statistics() -> str:
+    """Nightly: refresh the planner's statistics so list and search queries keep their index plans."""
+    return services.database_statistics_refresh()
+
+
 @db_task(retries=3, retry_delay=10)
 def reindex_object(object_type: str, object_id: int) -> bool:
     """Rewrite one record's search row (after bulk work); removes the row if the record is gone or trashed."""

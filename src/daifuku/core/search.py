@@ -132,30 +132,44 @@ def reindex_many(object_type: str, objects: Iterable[Any], batch_size: int = 200
 
 
 def _reindex_batch(object_type: str, objects: list[Any]) -> int:
+    """Upsert the documents of a batch with one multi-row statement per chunk, then their grams.
+
+    ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` (SQLite ≥ 3.35, PostgreSQL) replaces the former
+    read-existing / bulk_create / bulk_update / read-ids round trips; on PostgreSQL the grams go into
+    the same statement, on SQLite the FTS rows are replaced with two ``executemany`` calls.
+    """
     parts_by_id = {obj.pk: _folded_parts(object_type, obj) for obj in objects}
-    existing = dict(
-        SearchDocument.objects.filter(object_type=object_type, object_id__in=parts_by_id).values_list(
-            "object_id", "id"
-        )
-    )
-    new_docs = [
-        SearchDocument(object_type=object_type, object_id=oid, text="\n".join(parts))
-        for oid, parts in parts_by_id.items()
-        if oid not in existing
-    ]
-    SearchDocument.objects.bulk_create(new_docs, batch_size=1000)
-    to_update = [
-        SearchDocument(id=existing[oid], object_type=object_type, object_id=oid, text="\n".join(parts))
-        for oid, parts in parts_by_id.items()
-        if oid in existing
-    ]
-    SearchDocument.objects.bulk_update(to_update, ["text"], batch_size=1000)
-    ids = dict(
-        SearchDocument.objects.filter(object_type=object_type, object_id__in=parts_by_id).values_list(
-            "object_id", "id"
-        )
-    )
-    _write([(ids[oid], parts) for oid, parts in parts_by_id.items()])
+    items = list(parts_by_id.items())
+    postgres = _is_postgres()
+    chunk_size = 500 if postgres else 300  # stays under SQLite's 999 bound parameters
+    written: list[tuple[int, list[str]]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), chunk_size):
+            chunk = items[start : start + chunk_size]
+            params: list[Any] = []
+            if postgres:
+                values = ", ".join(["(%s, %s, %s, %s::text[])"] * len(chunk))
+                for oid, parts in chunk:
+                    params += [object_type, oid, "\n".join(parts), grams(parts)]
+                cursor.execute(
+                    "INSERT INTO core_searchdocument (object_type, object_id, text, grams) "  # noqa: S608
+                    f"VALUES {values} ON CONFLICT (object_type, object_id) "
+                    "DO UPDATE SET text = EXCLUDED.text, grams = EXCLUDED.grams",
+                    params,
+                )
+                continue
+            values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+            for oid, parts in chunk:
+                params += [object_type, oid, "\n".join(parts)]
+            cursor.execute(
+                "INSERT INTO core_searchdocument (object_type, object_id, text) "  # noqa: S608
+                f"VALUES {values} ON CONFLICT (object_type, object_id) "
+                "DO UPDATE SET text = excluded.text RETURNING id, object_id",
+                params,
+            )
+            written += [(doc_id, parts_by_id[oid]) for doc_id, oid in cursor.fetchall()]
+    if written:
+        _write(written)
     return len(objects)
 
 

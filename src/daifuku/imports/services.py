@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from daifuku.core import audit, context, events, search
 from daifuku.core.models import AuditEntry, User
-from daifuku.imports import sources, targets
+from daifuku.imports import fastinsert, sources, targets
 from daifuku.imports.models import (
     DedupMode,
     ImportJob,
@@ -34,7 +34,7 @@ from daifuku.imports.models import (
     JobStatus,
 )
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
 PREVIEW_ROWS = 20
 MAX_UPLOAD_BYTES = 2 * 1024**3
 ProgressFn = Callable[[ImportJob], None]
@@ -316,24 +316,23 @@ def _commit_batch(
         raise JobBusy
     rows = [r for r in chunk if r is not None]
     outcome = target.process(rows, by=job.created_by, dedup=job.dedup, write=True)
-    ImportRecord.objects.bulk_create(
+    fastinsert.insert_values(
+        ImportRecord,
         [
-            ImportRecord(
-                job=job,
-                row_number=w.row_number,
-                object_type=w.object_type,
-                object_id=w.object_id,
-                action=w.action,
-                audit_entry_id=w.audit_entry_id,
-            )
+            {
+                "job": job.pk,
+                "row_number": w.row_number,
+                "object_type": w.object_type,
+                "object_id": w.object_id,
+                "action": w.action,
+                "audit_entry_id": w.audit_entry_id,
+            }
             for w in outcome.written
         ],
-        batch_size=1000,
     )
     errors = [r for r in outcome.results if r.decision == "error"]
-    ImportRowError.objects.bulk_create(
-        [ImportRowError(job=job, row_number=r.row_number, cells=r.cells, reason=r.reason) for r in errors],
-        batch_size=1000,
+    fastinsert.insert(
+        [ImportRowError(job=job, row_number=r.row_number, cells=r.cells, reason=r.reason) for r in errors]
     )
     counts = {"create": 0, "update": 0, "skip": 0}
     for r in outcome.results:
@@ -348,7 +347,28 @@ def _commit_batch(
         update_fields=["processed_rows", "created_count", "updated_count", "skipped_count", "error_count"]
     )
     locked.created_by = job.created_by
+    _emit_imported(locked, outcome.written)
     return locked
+
+
+def _emit_imported(job: ImportJob, written: list[targets.WrittenRecord]) -> None:
+    """One ``<object_type>.imported`` event per object type and committed batch, inside its transaction.
+
+    Bulk writes emit no per-record ``*.created`` / ``*.updated`` events. Payload: ``ids`` (records the
+    batch created), ``updated`` (id → audit changes ``{field: [old, new]}`` of records it changed),
+    ``by`` (the importing user) and ``job`` (the ``ImportJob``). Subscribers that want imported rows
+    (e.g. the activities timeline) subscribe to this event; it is emitted in the batch's transaction,
+    so a failed batch leaves no trace of them either.
+    """
+    by_type: dict[str, tuple[list[int], dict[int, dict[str, Any]]]] = {}
+    for w in written:
+        created, updated = by_type.setdefault(w.object_type, ([], {}))
+        if w.action == ImportRecord.CREATED:
+            created.append(w.object_id)
+        else:
+            updated[w.object_id] = w.changes or {}
+    for object_type, (created, updated) in by_type.items():
+        events.emit(f"{object_type}.imported", ids=created, updated=updated, by=job.created_by, job=job)
 
 
 # Undo

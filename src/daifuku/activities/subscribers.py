@@ -12,7 +12,7 @@ from typing import Any
 from django.utils import timezone
 
 from daifuku.activities import timeline
-from daifuku.activities.models import Activity
+from daifuku.activities.models import Activity, TimelineEntry
 from daifuku.core.events import subscribe
 
 
@@ -122,3 +122,60 @@ def contact_created(*, contact: Any, by: Any, **_: Any) -> None:
         contact_ids=[contact.pk],
         actor_id=by.pk if by else None,
     )
+
+
+@subscribe("company.imported")
+def companies_imported(
+    *, ids: list[int], updated: dict[int, dict[str, list[Any]]], by: Any, **_: Any
+) -> None:
+    """Bulk imports announce a batch: the same highlights as one by one, written in one insert."""
+    from daifuku.customers.models import Company, CompanyStatus
+
+    now = timezone.now()
+    actor_id = by.pk if by else None
+    labels = dict(CompanyStatus.choices)
+    rows = [
+        TimelineEntry(kind="company.created", occurred_at=now, company_id=pk, actor_id=actor_id, title=name)
+        for pk, name in _display_names(Company, ids)
+    ]
+    for pk, changes in updated.items():
+        if "status" in changes:
+            old, new = changes["status"]
+            rows.append(
+                TimelineEntry(
+                    kind="company.status",
+                    occurred_at=now,
+                    company_id=pk,
+                    actor_id=actor_id,
+                    title=f"{labels.get(old, old or '—')} → {labels.get(new, new)}",
+                    data={"from": old, "to": new},
+                )
+            )
+    TimelineEntry.objects.bulk_create(rows, batch_size=1000)
+
+
+@subscribe("contact.imported")
+def contacts_imported(*, ids: list[int], by: Any, **_: Any) -> None:
+    from daifuku.customers.models import Contact
+
+    now = timezone.now()
+    actor_id = by.pk if by else None
+    rows = [
+        TimelineEntry(
+            kind="contact.created",
+            occurred_at=now,
+            company_id=company_id,
+            contact_id=pk,
+            actor_id=actor_id,
+            title=f"{family} {given}".strip()[:300],
+        )
+        for pk, company_id, family, given in Contact.objects.filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "company_id", "family_name", "given_name")
+    ]
+    TimelineEntry.objects.bulk_create(rows, batch_size=1000)
+
+
+def _display_names(model: Any, ids: list[int]) -> list[tuple[int, str]]:
+    found = model.objects.filter(pk__in=ids).only("name", "legal_form", "legal_form_position").order_by("pk")
+    return [(obj.pk, obj.display_name[:300]) for obj in found]

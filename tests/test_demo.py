@@ -187,3 +187,18 @@ def test_demo_command_refuses_twice_with_exit_2(small_demo, capsys):
         "daifuku: error: demo data is already loaded (the demo users exist); use a fresh database\n"
     )
     assert Company.objects.count() == 30
+
+
+def test_demo_fills_the_reps_work(small_demo):
+    # given
+    from daifuku.activities.models import Activity, DailyReport, Event, Task, TimelineEntry
+
+    reps = User.objects.filter(role__slug="sales_rep")
+    # then: every rep with accounts has two weeks of activities, submitted 日報, open tasks and visits ahead
+    owners_with_accounts = set(Company.objects.filter(owner__in=reps).values_list("owner_id", flat=True))
+    assert set(Activity.objects.values_list("owner_id", flat=True)) == owners_with_accounts
+    assert set(DailyReport.objects.values_list("author_id", flat=True)) == owners_with_accounts
+    assert not DailyReport.objects.exclude(status="submitted").exists()
+    assert Task.objects.count() == 4 * len(owners_with_accounts)
+    assert Event.objects.count() == 3 * len(owners_with_accounts)
+    assert TimelineEntry.objects.filter(kind="activity").count() >= Activity.objects.count()

@@ -25,6 +25,28 @@ from daifuku.core.services import user_create
 from daifuku.customers.models import Company, Contact, Industry
 from daifuku.customers.services import company_change_owner, company_create, contact_create, contact_update
 
+# Two weeks of a sales team's work, so the timeline, 今日, calendar, 日報 and dashboard are not empty.
+WORK_DAYS = 10
+ACTIVITY_SCRIPTS = [
+    (
+        "visit",
+        "定例訪問",
+        "新製品の案内と今期の発注見込みを確認。",
+        "前向き。来月に見積を依頼したいとのこと。",
+    ),
+    ("visit", "課題ヒアリング", "現場の在庫管理の課題をヒアリング。", "Excel管理に限界を感じている。"),
+    ("call_out", "見積内容の確認", "先日送付した見積について電話で確認。", "社内稟議中。来週回答予定。"),
+    ("call_in", "納期の問い合わせ", "追加発注分の納期について問い合わせあり。", "来週水曜に出荷と回答。"),
+    ("email", "資料送付", "導入事例の資料をメールで送付。", ""),
+    ("web_meeting", "オンライン商談", "Web会議でデモを実施。", "担当部長も参加。好感触。"),
+    ("meeting", "打ち合わせ", "導入スケジュールの打ち合わせ。", "4月稼働で合意。"),
+    ("complaint", "納品遅延のクレーム", "前回の納品が1日遅れたとの指摘。", "お詫びし、再発防止策を説明。"),
+    ("request", "請求書の送付方法の変更", "請求書をPDFでメール送付してほしいとの要望。", ""),
+    ("inquiry", "価格改定の問い合わせ", "来期の価格改定について問い合わせ。", ""),
+]
+TASK_TITLES = ["見積書を送付する", "提案資料を作成する", "訪問日程を調整する", "契約書の確認を依頼する",
+               "サンプルを手配する", "お礼のメールを送る"]  # fmt: skip
+
 DEFAULT_SEED = 2026
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -429,6 +451,7 @@ def load(*, seed: int = DEFAULT_SEED, companies: int = 300, contacts: int = 1000
         builder.companies(companies)
         builder.contacts(contacts)
         builder.history()
+        builder.work()
     return DemoResult(
         seed=seed,
         companies=len(builder.company_rows),
@@ -775,3 +798,90 @@ class _Builder:
                     by=self.admin,
                     reason="担当替え（組織変更のため）",
                 )
+
+    # Work: activities, tasks, events and 日報 of the sales reps
+
+    def work(self) -> None:
+        from daifuku.activities import reports
+        from daifuku.activities import services as work_services
+        from daifuku.activities.calendar import event_create
+
+        rng = self.rng
+        today = dt.datetime.now(TOKYO).date()
+        days = [today - dt.timedelta(days=n) for n in range(WORK_DAYS * 2, 0, -1)]
+        days = [d for d in days if d.weekday() < 5][-WORK_DAYS:]
+        for prefix in ("tokyo", "osaka", "nagoya"):
+            manager = self.by_name[f"{prefix}_manager"]
+            for rep in (self.by_name[f"{prefix}_rep1"], self.by_name[f"{prefix}_rep2"]):
+                accounts = [c for c in self.company_rows if c.owner_id == rep.pk]
+                if not accounts:
+                    continue
+                contacts_by_company: dict[int, list[Contact]] = {}
+                for contact in self.contact_rows:
+                    if contact.company_id is not None:
+                        contacts_by_company.setdefault(contact.company_id, []).append(contact)
+                for day in days:
+                    for n in range(rng.randint(2, 4)):
+                        company = rng.choice(accounts)
+                        kind, subject, body, outcome = rng.choice(ACTIVITY_SCRIPTS)
+                        people = contacts_by_company.get(company.pk, [])[:1]
+                        work_services.activity_log(
+                            by=rep,
+                            data={
+                                "kind": kind,
+                                "subject": subject,
+                                "body": body,
+                                "outcome": outcome,
+                                "occurred_at": dt.datetime.combine(day, dt.time(9 + 2 * n, 30), TOKYO),
+                                "duration_minutes": rng.choice([15, 30, 60, 90]),
+                                "company": company,
+                                "contacts": people,
+                            },
+                        )
+                    if day < today:
+                        report = reports.report_save_draft(
+                            by=rep,
+                            day=day,
+                            data={
+                                "achievements": "見積依頼を1件いただいた。",
+                                "issues": "競合との価格差への対応。",
+                                "plan": "提案資料の作成と訪問。",
+                            },
+                        )
+                        reports.report_submit(report=report, by=rep)
+                        if rng.random() < 0.3:
+                            reports.report_comment(
+                                report=report,
+                                by=manager,
+                                body="お疲れさまです。次回の訪問で価格の件を確認しましょう。",
+                            )
+                for n, title in enumerate(rng.sample(TASK_TITLES, k=4)):
+                    due = dt.datetime.combine(today + dt.timedelta(days=n - 1), dt.time(17, 0), TOKYO)
+                    priority = rng.choice(["low", "normal", "high"])
+                    work_services.task_create(
+                        by=rep,
+                        data={
+                            "title": title,
+                            "due_at": due,
+                            "priority": priority,
+                            "company": rng.choice(accounts),
+                        },
+                    )
+                for n in range(3):
+                    company = rng.choice(accounts)
+                    start = dt.datetime.combine(
+                        today + dt.timedelta(days=n + 1), dt.time(10 + 2 * n, 0), TOKYO
+                    )
+                    event_create(
+                        by=rep,
+                        data={
+                            "title": f"{company.display_name} 訪問",
+                            "kind": "visit",
+                            "start_at": start,
+                            "end_at": start + dt.timedelta(hours=1),
+                            "location": company.address,
+                            "company": company,
+                            "attendees": [rep],
+                            "attendee_contacts": contacts_by_company.get(company.pk, [])[:1],
+                        },
+                    )

@@ -398,3 +398,27 @@ def test_notification_title_is_in_the_recipients_language(rep_a, rep_a2):
         notification.title
         == f"You are now the owner of {company.display_name} (handed over by {rep_a.display_name})"
     )
+
+
+def test_the_last_administrator_cannot_be_demoted_or_deactivated(admin, rep_a):
+    # given: admin is the only administrator
+    sales_rep = Role.objects.get(slug="sales_rep")
+    # when / then
+    with pytest.raises(ValidationError) as demoted:
+        services.user_update(user=admin, by=admin, role=sales_rep)
+    with pytest.raises(ValidationError):
+        services.user_update(user=admin, by=admin, is_active=False)
+    admin.refresh_from_db()
+    assert demoted.value.message_dict.keys() == {"role"}
+    assert (admin.role.slug, admin.is_active) == ("administrator", True)
+
+
+def test_an_administrator_can_step_down_when_another_remains(admin, rep_a):
+    # given
+    administrator = Role.objects.get(slug="administrator")
+    services.user_update(user=rep_a, by=admin, role=administrator)
+    # when
+    services.user_update(user=admin, by=admin, role=Role.objects.get(slug="manager"))
+    # then
+    admin.refresh_from_db()
+    assert admin.role.slug == "manager"

@@ -171,6 +171,7 @@ def user_update(*, user: User, by: User, **changes: Any) -> User:
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError({name: _("この項目は変更できません。") for name in unknown})
+    _check_administrators_remain(user, changes)
     before = _user_fields(user)
     for name, value in changes.items():
         setattr(user, name, value)
@@ -181,6 +182,18 @@ def user_update(*, user: User, by: User, **changes: Any) -> User:
     if delta:
         audit.record(user, by=by, action="update", changes=delta)
     return user
+
+
+def _check_administrators_remain(user: User, changes: dict[str, Any]) -> None:
+    """Refuse a change that would leave no active administrator (nobody could manage users any more)."""
+    role = changes.get("role", user.role)
+    stays_admin = bool(changes.get("is_active", user.is_active) and role is not None and role.is_admin)
+    if stays_admin or not User.objects.filter(pk=user.pk, is_active=True, role__is_admin=True).exists():
+        return
+    if not User.objects.filter(is_active=True, role__is_admin=True).exclude(pk=user.pk).exists():
+        raise ValidationError(
+            {"role": _("有効な管理者が1人もいなくなるため変更できません。先に別の管理者を設定してください。")}
+        )
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from tests.factories import CompanyFactory, ContactFactory
 
 @pytest.fixture
 def cap_of_three(monkeypatch):
-    monkeypatch.setattr(views.CappedPaginator, "cap", 3)
+    monkeypatch.setattr(views, "LIST_COUNT_CAP", 3)
 
 
 @pytest.mark.usefixtures("cap_of_three")
@@ -25,7 +25,7 @@ def test_company_list_over_the_cap_says_or_more_and_pages_stop_at_the_cap(client
     assert response.status_code == 200
     assert 'data-total="3" data-capped' in html
     assert "3件以上" in html
-    assert response.context["page"].paginator.num_pages == 1  # 50 rows a page, 3 counted
+    assert response.context["page"].num_pages == 1  # 50 rows a page, 3 counted
 
 
 @pytest.mark.usefixtures("cap_of_three")
@@ -55,3 +55,23 @@ def test_capped_count_is_shown_in_english(client, admin):
     response = client.get(reverse("customers:company_list"), HTTP_ACCEPT_LANGUAGE="en")
     # then
     assert "3+ results" in response.content.decode()
+
+
+@pytest.mark.usefixtures("cap_of_three")
+def test_count_url_over_the_cap_says_or_more_and_the_pager_stops_at_the_cap(client, settings, admin):
+    # given: 2 rows a page, 5 companies, a cap of 3 → the list has 2 pages and then "or more"
+    settings.DAIFUKU_PAGE_SIZE = 2
+    for n in range(5):
+        CompanyFactory(name=f"上限工業{n}", owner=admin)
+    client.force_login(admin)
+    # when
+    first = client.get(reverse("customers:company_list")).content.decode()
+    count = client.get(reverse("customers:company_count"), HTTP_HX_REQUEST="true").content.decode()
+    last = client.get(reverse("customers:company_list"), {"page": 3}).content.decode()
+    # then
+    assert "data-count-pending" in first
+    assert 'data-total="3" data-capped' in count
+    assert "3件以上" in count
+    assert ">1 / 2+</span>" in count
+    assert 'data-total="3" data-capped' in last  # page 3 asked, page 2 (the last under the cap) shown
+    assert ">2 / 2+</span>" in last

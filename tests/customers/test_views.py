@@ -3,12 +3,13 @@
 import re
 
 import pytest
+from django import forms
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from daifuku.core.models import AuditEntry, Notification
 from daifuku.customers import services
-from daifuku.customers.forms import company_initial, contact_initial
+from daifuku.customers.forms import CompanyFilterForm, PlainSelect, company_initial, contact_initial
 from daifuku.customers.models import Company, CompanyHandover, Contact, ContactAffiliation, Tag
 from tests.factories import CompanyFactory, ContactFactory, UserFactory
 
@@ -156,8 +157,11 @@ def test_company_list_htmx_request_gets_only_the_table(client, rep_a, kana_compa
 
 
 @pytest.mark.parametrize("rows", [5, 30])
-def test_company_list_query_count_does_not_grow_with_rows(client, admin, rows, django_assert_max_num_queries):
-    # given
+def test_company_list_query_count_does_not_grow_with_rows(
+    client, settings, admin, rows, django_assert_max_num_queries
+):
+    # given: more rows than a page, so the page leaves the count to the count URL
+    settings.DAIFUKU_PAGE_SIZE = 4
     owners = [UserFactory(role="sales_rep") for _ in range(3)]
     tag = Tag.objects.create(name="展示会")
     for n in range(rows):
@@ -166,11 +170,96 @@ def test_company_list_query_count_does_not_grow_with_rows(client, admin, rows, d
     client.force_login(admin)
     client.get(reverse("customers:company_list"))  # warm the session
     # when
-    with django_assert_max_num_queries(11) as captured:
+    with django_assert_max_num_queries(10) as captured:
         response = client.get(reverse("customers:company_list"), {"prefecture": "東京都", "sort": "-updated"})
     # then
-    assert len(_rows(response.content.decode(), "company")) == rows
-    assert len(captured) == 11
+    html = response.content.decode()
+    assert len(_rows(html, "company")) == 4
+    assert "data-count-pending" in html
+    assert not any(
+        "COUNT(" in q["sql"] and "customers_company" in q["sql"] for q in captured.captured_queries
+    )
+    assert len(captured) == 10
+
+
+@pytest.mark.parametrize("rows", [5, 30])
+def test_company_count_query_count_does_not_grow_with_rows(
+    client, admin, rows, django_assert_max_num_queries
+):
+    # given
+    owners = [UserFactory(role="sales_rep") for _ in range(3)]
+    for n in range(rows):
+        CompanyFactory(owner=owners[n % 3], prefecture="東京都")
+    CompanyFactory(owner=owners[0], prefecture="大阪府")
+    client.force_login(admin)
+    client.get(reverse("customers:company_list"))  # warm the session
+    # when
+    with django_assert_max_num_queries(4) as captured:
+        response = client.get(
+            reverse("customers:company_count"), {"prefecture": "東京都"}, HTTP_HX_REQUEST="true"
+        )
+    # then
+    assert f'data-total="{rows}">' in response.content.decode()
+    assert len(captured) == 4
+
+
+def test_company_list_shows_rows_first_and_loads_the_count_after(client, settings, rep_a, kana_companies):
+    # given: 2 rows a page, 3 companies of rep_a and one of another team (not counted)
+    settings.DAIFUKU_PAGE_SIZE = 2
+    CompanyFactory(name="他部署商事", owner=UserFactory(role="sales_rep"))
+    client.force_login(rep_a)
+    count_url = reverse("customers:company_count")
+    # when
+    page = client.get(reverse("customers:company_list"), {"sort": "kana"}).content.decode()
+    count = client.get(count_url, {"sort": "kana"}, HTTP_HX_REQUEST="true")
+    plain = client.get(count_url, {"sort": "kana"})
+    # then: the page has its rows and asks for the count on load (with a link when scripts are off)
+    assert _rows(page, "company") == [kana_companies["a"].pk, kana_companies["i"].pk]
+    assert "data-total" not in page
+    assert f'hx-get="{count_url}?sort=kana" hx-trigger="load" hx-swap="outerHTML"' in page
+    assert f'<noscript> <a href="{count_url}?sort=kana">件数を表示</a></noscript>' in page
+    assert '<span class="page-link" id="company-pages">1</span>' in page
+    # and the count fills the "N件" line, the page total and the "»" link
+    html = count.content.decode()
+    assert "<html" not in html
+    assert 'data-total="3">3件</p>' in html
+    assert '<span class="page-link" id="company-pages" hx-swap-oob="true">1 / 2</span>' in html
+    assert 'id="company-last" hx-swap-oob="true"><a class="page-link" href="?sort=kana&amp;page=2"' in html
+    # and without htmx the count URL is a page of its own with a way back to the list
+    assert "<html" in plain.content.decode()
+    assert 'data-total="3">3件</p>' in plain.content.decode()
+    assert f'href="{reverse("customers:company_list")}?sort=kana"' in plain.content.decode()
+
+
+def test_company_list_page_past_the_end_shows_the_last_page(client, settings, rep_a, kana_companies):
+    # given
+    settings.DAIFUKU_PAGE_SIZE = 2
+    client.force_login(rep_a)
+    # when
+    response = client.get(reverse("customers:company_list"), {"page": 9})
+    bad = client.get(reverse("customers:company_list"), {"page": "x"})
+    # then
+    assert _rows(response.content.decode(), "company") == [kana_companies["u"].pk]
+    assert "2 / 2" in response.content.decode()
+    assert _rows(bad.content.decode(), "company") == [kana_companies["a"].pk, kana_companies["i"].pk]
+
+
+def test_filter_selects_render_exactly_like_djangos_select(rep_a, rep_a2, team_a):
+    # given: a tag whose name needs escaping, and a selected owner and tag
+    Tag.objects.create(name="<重点&>")
+    data = {"owner": str(rep_a2.pk), "team": str(team_a.pk), "tag": "<重点&>", "status": "prospect"}
+    # when
+    plain = CompanyFilterForm(data)
+    django_form = CompanyFilterForm(data)
+    for field in django_form.fields.values():
+        if isinstance(field.widget, PlainSelect):
+            field.widget.__class__ = forms.Select
+    # then
+    names = [name for name, field in plain.fields.items() if isinstance(field.widget, PlainSelect)]
+    assert names == ["owner", "team", "status", "rank", "industry", "prefecture", "tag", "sort"]
+    for name in names:
+        assert str(plain[name]) == str(django_form[name]), name
+    assert 'value="&lt;重点&amp;&gt;" selected>&lt;重点&amp;&gt;</option>' in str(plain["tag"])
 
 
 # Contact list
@@ -216,18 +305,46 @@ def test_contact_list_searches_filters_and_sorts(client, rep_a, company_of_rep_a
 
 
 @pytest.mark.parametrize("rows", [5, 30])
-def test_contact_list_query_count_does_not_grow_with_rows(client, admin, rows, django_assert_max_num_queries):
-    # given
+def test_contact_list_query_count_does_not_grow_with_rows(
+    client, settings, admin, rows, django_assert_max_num_queries
+):
+    # given: more rows than a page, so the page leaves the count to the count URL
+    settings.DAIFUKU_PAGE_SIZE = 4
     for _ in range(rows):
         ContactFactory()
     client.force_login(admin)
     client.get(reverse("customers:contact_list"))
     # when
-    with django_assert_max_num_queries(10) as captured:
+    with django_assert_max_num_queries(9) as captured:
         response = client.get(reverse("customers:contact_list"))
     # then
-    assert len(_rows(response.content.decode(), "contact")) == rows
-    assert len(captured) == 10
+    html = response.content.decode()
+    assert len(_rows(html, "contact")) == 4
+    assert "data-count-pending" in html
+    assert not any(
+        "COUNT(" in q["sql"] and "customers_contact" in q["sql"] for q in captured.captured_queries
+    )
+    assert len(captured) == 9
+
+
+@pytest.mark.parametrize("rows", [5, 30])
+def test_contact_count_query_count_does_not_grow_with_rows(
+    client, admin, rows, django_assert_max_num_queries
+):
+    # given
+    for _ in range(rows):
+        ContactFactory(mail_consent="opted_in")
+    ContactFactory()
+    client.force_login(admin)
+    client.get(reverse("customers:contact_list"))
+    # when
+    with django_assert_max_num_queries(4) as captured:
+        response = client.get(
+            reverse("customers:contact_count"), {"mail_consent": "opted_in"}, HTTP_HX_REQUEST="true"
+        )
+    # then
+    assert f'data-total="{rows}">' in response.content.decode()
+    assert len(captured) == 4
 
 
 # Company detail

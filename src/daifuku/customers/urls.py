@@ -5,6 +5,7 @@ from daifuku.customers import views
 app_name = "customers"
 urlpatterns = [
     path("companies/", views.company_list, name="company_list"),
+    path("companies/count/", views.company_count, name="company_count"),
     path("companies/new/", views.company_create, name="company_create"),
     path("companies/duplicates/", views.company_duplicates, name="company_duplicates"),
     path("companies/choices/", views.company_choices, name="company_choices"),
@@ -14,6 +15,7 @@ urlpatterns = [
     path("companies/<int:pk>/handover/", views.company_handover, name="company_handover"),
     path("companies/<int:pk>/restore/", views.company_restore, name="company_restore"),
     path("contacts/", views.contact_list, name="contact_list"),
+    path("contacts/count/", views.contact_count, name="contact_count"),
     path("contacts/new/", views.contact_create, name="contact_create"),
     path("contacts/duplicates/", views.contact_duplicates, name="contact_duplicates"),
     path("contacts/<int:pk>/", views.contact_detail, name="contact_detail"),

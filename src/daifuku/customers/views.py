@@ -7,6 +7,7 @@ not change answers 403 on the edit, delete and handover pages. Writes go through
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from typing import Any
 from urllib.parse import urlencode
@@ -15,14 +16,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.dates import MONTHS
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -52,22 +53,75 @@ TRASH_LIMIT = 200
 LIST_COUNT_CAP = 10_000
 
 
-class CappedPaginator(Paginator):
-    """Page numbers over at most ``LIST_COUNT_CAP`` rows; beyond it the list says "10,000件以上".
+def capped_count(queryset: models.QuerySet) -> tuple[int, bool]:
+    """How many rows, up to ``LIST_COUNT_CAP``, and whether there are more ("10,000件以上").
 
-    Counting stops after ``LIST_COUNT_CAP + 1`` matching rows, so a page view costs the same at a
-    million rows as at ten thousand. Rows past the cap are reached by filtering or by reversing the
-    sort order (the API pages through everything with cursors).
+    Counting stops after ``LIST_COUNT_CAP + 1`` matching rows, so it costs the same at a million rows as
+    at ten thousand; a sparse filter still reads every candidate row, which is why list pages ask for it
+    in a separate request (``*_count`` views) instead of waiting for it.
+    """
+    found = int(queryset.order_by()[: LIST_COUNT_CAP + 1].count())
+    return min(found, LIST_COUNT_CAP), found > LIST_COUNT_CAP
+
+
+class ListPage:
+    """One page of a list, fetched without counting the list: one row more than the page tells "次へ".
+
+    The page shows its rows as soon as they are read; the count ("N件", the last page number) comes
+    from the list's count view, fired by the table on load. When this page is the last one the count
+    is known for free (rows before it + rows on it) and is shown at once, with no second request.
+    Pages stop at the count cap, as the capped count did (page 200 of 50 rows); rows past it are
+    reached by filtering or by reversing the sort (the API pages through everything with cursors).
     """
 
-    cap = LIST_COUNT_CAP
-    capped = False
+    def __init__(self, queryset: models.QuerySet, per_page: int, number: Any) -> None:
+        self.per_page = per_page
+        self.max_pages = max(1, math.ceil(LIST_COUNT_CAP / per_page))
+        try:
+            self.number = min(max(1, int(number)), self.max_pages)
+        except (TypeError, ValueError):
+            self.number = 1
+        rows = self._fetch(queryset)
+        if not rows and self.number > 1:
+            # Past the end (an old link, rows deleted since): show the last page, as Paginator.get_page did.
+            total, _capped = capped_count(queryset)
+            self.number = min(max(1, math.ceil(total / per_page)), self.max_pages)
+            rows = self._fetch(queryset)
+        self.object_list = rows[:per_page]
+        more = len(rows) > per_page
+        self.has_next = more and self.number < self.max_pages
+        self.has_previous = self.number > 1
+        #: Known when nothing follows this page (or the cap is reached); otherwise None until counted.
+        self.total: int | None = None
+        self.capped = False
+        if not self.has_next:
+            seen = (self.number - 1) * per_page + len(self.object_list)
+            self.total = min(seen, LIST_COUNT_CAP)
+            self.capped = more or seen > LIST_COUNT_CAP
 
-    @cached_property
-    def count(self) -> int:
-        found = int(self.object_list.order_by()[: self.cap + 1].count())
-        self.capped = found > self.cap
-        return min(found, self.cap)
+    def _fetch(self, queryset: models.QuerySet) -> list[Any]:
+        offset = (self.number - 1) * self.per_page
+        return list(queryset[offset : offset + self.per_page + 1])
+
+    @property
+    def known(self) -> bool:
+        return self.total is not None
+
+    @property
+    def num_pages(self) -> int | None:
+        return None if self.total is None else max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -84,6 +138,49 @@ def _list_response(
         # Push a tidy address: no empty filters and no typeahead labels.
         params = [(k, v) for k, v in request.GET.items() if v and not k.endswith("_label")]
         response["HX-Push-Url"] = f"{request.path}?{urlencode(params)}" if params else request.path
+    return response
+
+
+def _with_page(request: HttpRequest, number: int) -> str:
+    """The request's query string with another page number, as ``{% querystring page=n %}`` writes it."""
+    query = request.GET.copy()
+    query["page"] = str(number)
+    return f"?{query.urlencode()}"
+
+
+def _count_response(
+    request: HttpRequest, queryset: models.QuerySet, list_url: str, prefix: str
+) -> HttpResponse:
+    """The "N件" line a list page asks for after its table: htmx gets the partial, a browser a small page.
+
+    Under htmx the answer also fills the pager's page total and its "»" link (out-of-band swaps), which
+    the table could not show before the count was known.
+    """
+    total, capped = capped_count(queryset)
+    per_page = settings.DAIFUKU_PAGE_SIZE
+    num_pages = min(max(1, math.ceil(total / per_page)), max(1, math.ceil(LIST_COUNT_CAP / per_page)))
+    try:
+        number = max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        number = 1
+    params = [(k, v) for k, v in request.GET.items() if v and k != "page" and not k.endswith("_label")]
+    context = {
+        "total": total,
+        "capped": capped,
+        "num_pages": num_pages,
+        "number": number,
+        "show_last": number < num_pages,
+        "last_query": _with_page(request, num_pages),
+        "prefix": prefix,
+        "target": f"#{prefix}-table",
+        "list_url": f"{list_url}?{urlencode(params)}" if params else list_url,
+    }
+    if _is_htmx(request):
+        # A fragment: no context processors (they would add the menu's unread count and role queries).
+        response = HttpResponse(render_to_string("customers/_count.html", context))
+    else:
+        response = render(request, "customers/list_count.html", context)
+    patch_vary_headers(response, ["HX-Request"])
     return response
 
 
@@ -228,7 +325,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
     form = CompanyFilterForm(request.GET)
     sort = form.sort_key()
     companies = selectors.company_list(user=request.user, filters=form.filters(), sort=sort)
-    page = CappedPaginator(companies, settings.DAIFUKU_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = ListPage(companies, settings.DAIFUKU_PAGE_SIZE, request.GET.get("page"))
     return _list_response(
         request,
         "customers/company_list.html",
@@ -240,6 +337,15 @@ def company_list(request: HttpRequest) -> HttpResponse:
             "can_create": visibility.can_create(request.user, COMPANY),
         },
     )
+
+
+@login_required
+@require_GET
+def company_count(request: HttpRequest) -> HttpResponse:
+    """The company list's count, asked for after the table so a sparse filter never delays the rows."""
+    form = CompanyFilterForm(request.GET)
+    companies = selectors.company_list(user=request.user, filters=form.filters())
+    return _count_response(request, companies, reverse("customers:company_list"), "company")
 
 
 @login_required
@@ -424,7 +530,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     form = ContactFilterForm(request.GET, company_label=company_label)
     sort = form.sort_key()
     contacts = selectors.contact_list(user=request.user, filters=form.filters(), sort=sort)
-    page = CappedPaginator(contacts, settings.DAIFUKU_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = ListPage(contacts, settings.DAIFUKU_PAGE_SIZE, request.GET.get("page"))
     return _list_response(
         request,
         "customers/contact_list.html",
@@ -436,6 +542,15 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             "can_create": visibility.can_create(request.user, CONTACT),
         },
     )
+
+
+@login_required
+@require_GET
+def contact_count(request: HttpRequest) -> HttpResponse:
+    """The contact list's count, asked for after the table so a sparse filter never delays the rows."""
+    form = ContactFilterForm(request.GET)
+    contacts = selectors.contact_list(user=request.user, filters=form.filters())
+    return _count_response(request, contacts, reverse("customers:contact_list"), "contact")
 
 
 @login_required

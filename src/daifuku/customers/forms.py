@@ -518,7 +518,12 @@ class HandoverForm(StyledForm):
 # List filters (GET)
 
 
-class CompanyFilterForm(StyledForm):
+class _ListFilterForm(StyledForm):
+    """The filters both customer lists share: search, owner, team, tag, sort order."""
+
+    search_placeholder: Any = ""
+    sorts: dict[str, tuple[str, ...]] = selectors.COMPANY_SORTS
+
     q = forms.CharField(label=_("検索"), required=False, max_length=200)
     owner = OwnerChoiceField(
         empty_label="—",
@@ -534,6 +539,41 @@ class CompanyFilterForm(StyledForm):
         queryset=selectors.team_choices(),
         widget=PlainSelect,
     )
+    tag = forms.ModelChoiceField(
+        empty_label="—",
+        label=_("タグ"),
+        required=False,
+        queryset=selectors.tag_choices(),
+        to_field_name="name",
+        widget=PlainSelect,
+    )
+    sort = forms.ChoiceField(label=_("並び順"), required=False, choices=SORT_CHOICES, widget=PlainSelect)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update({"type": "search", "placeholder": self.search_placeholder})
+
+    def _common(self) -> dict[str, Any]:
+        """Cleaned values of the shared filters; invalid fields are left out, the valid ones still filter."""
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "q": data.get("q") or "",
+            "owner": data["owner"].pk if data.get("owner") else None,
+            "team": data["team"].pk if data.get("team") else None,
+            "tag": data["tag"].name if data.get("tag") else "",
+        }
+
+    def sort_key(self) -> str:
+        self.is_valid()
+        value = self.cleaned_data.get("sort") or ""
+        return value if value in self.sorts else "kana"
+
+
+class CompanyFilterForm(_ListFilterForm):
+    search_placeholder = _("会社名・フリガナ・電話番号など")
+    field_order = ["q", "owner", "team", "status", "rank", "industry", "prefecture", "tag", "sort"]
+
     status = forms.ChoiceField(
         label=_("ステータス"), required=False, choices=BLANK + CompanyStatus.choices, widget=PlainSelect
     )
@@ -553,94 +593,40 @@ class CompanyFilterForm(StyledForm):
         choices=BLANK + [(p, p) for p in selectors.PREFECTURES],
         widget=PlainSelect,
     )
-    tag = forms.ModelChoiceField(
-        empty_label="—",
-        label=_("タグ"),
-        required=False,
-        queryset=selectors.tag_choices(),
-        to_field_name="name",
-        widget=PlainSelect,
-    )
-    sort = forms.ChoiceField(label=_("並び順"), required=False, choices=SORT_CHOICES, widget=PlainSelect)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["q"].widget.attrs.update(
-            {"type": "search", "placeholder": _("会社名・フリガナ・電話番号など")}
-        )
 
     def filters(self) -> selectors.CompanyFilters:
-        self.is_valid()  # invalid fields are left out of cleaned_data; the valid ones still filter
+        common = self._common()
         data = self.cleaned_data
         return selectors.CompanyFilters(
-            q=data.get("q") or "",
-            owner=data["owner"].pk if data.get("owner") else None,
-            team=data["team"].pk if data.get("team") else None,
+            **common,
             status=data.get("status") or "",
             rank=data.get("rank") or "",
             industry=data["industry"].pk if data.get("industry") else None,
             prefecture=data.get("prefecture") or "",
-            tag=data["tag"].name if data.get("tag") else "",
         )
 
-    def sort_key(self) -> str:
-        self.is_valid()
-        value = self.cleaned_data.get("sort") or ""
-        return value if value in selectors.COMPANY_SORTS else "kana"
 
+class ContactFilterForm(_ListFilterForm):
+    search_placeholder = _("氏名・フリガナ・会社・電話など")
+    sorts = selectors.CONTACT_SORTS
+    field_order = ["q", "owner", "team", "company", "tag", "mail_consent", "sort"]
 
-class ContactFilterForm(StyledForm):
-    q = forms.CharField(label=_("検索"), required=False, max_length=200)
-    owner = OwnerChoiceField(
-        empty_label="—",
-        label=pgettext_lazy("自社の担当者", "担当者"),
-        required=False,
-        queryset=selectors.owner_choices(),
-        widget=PlainSelect,
-    )
-    team = forms.ModelChoiceField(
-        empty_label="—",
-        label=_("チーム"),
-        required=False,
-        queryset=selectors.team_choices(),
-        widget=PlainSelect,
-    )
     company = forms.IntegerField(label=_("会社"), required=False, widget=CompanyChooser)
-    tag = forms.ModelChoiceField(
-        empty_label="—",
-        label=_("タグ"),
-        required=False,
-        queryset=selectors.tag_choices(),
-        to_field_name="name",
-        widget=PlainSelect,
-    )
     mail_consent = forms.ChoiceField(
         label=_("メール配信"), required=False, choices=BLANK + MailConsent.choices, widget=PlainSelect
     )
-    sort = forms.ChoiceField(label=_("並び順"), required=False, choices=SORT_CHOICES, widget=PlainSelect)
 
     def __init__(self, *args: Any, company_label: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["q"].widget.attrs.update(
-            {"type": "search", "placeholder": _("氏名・フリガナ・会社・電話など")}
-        )
         chooser = self.fields["company"].widget
         assert isinstance(chooser, CompanyChooser)
         chooser.label = company_label
 
     def filters(self) -> selectors.ContactFilters:
-        self.is_valid()  # invalid fields are left out of cleaned_data; the valid ones still filter
+        common = self._common()
         data = self.cleaned_data
         return selectors.ContactFilters(
-            q=data.get("q") or "",
-            owner=data["owner"].pk if data.get("owner") else None,
-            team=data["team"].pk if data.get("team") else None,
+            **common,
             company=data.get("company") or None,
-            tag=data["tag"].name if data.get("tag") else "",
             mail_consent=data.get("mail_consent") or "",
         )
-
-    def sort_key(self) -> str:
-        self.is_valid()
-        value = self.cleaned_data.get("sort") or ""
-        return value if value in selectors.CONTACT_SORTS else "kana"

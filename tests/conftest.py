@@ -128,3 +128,5 @@ def seeded(transactional_db):
     import_module("daifuku.core.migrations.0003_default_roles").forward(apps, None)
     import_module("daifuku.customers.migrations.0002_seed_industries").forward(apps, None)
     import_module("daifuku.activities.migrations.0002_default_scopes").forward(apps, None)
+    import_module("daifuku.core.migrations.0006_seed_currencies_and_tax_rates").forward(apps, None)
+    import_module("daifuku.sales.migrations.0002_default_scopes_and_pipeline").forward(apps, None)

@@ -166,13 +166,17 @@ def me(request: HttpRequest) -> Any:
 def _register_routers() -> None:
     from daifuku.activities.api import router as activities_router
     from daifuku.activities.api_calendar import router as calendar_router
+    from daifuku.catalog.api import router as catalog_router
     from daifuku.customers.api import router as customers_router
     from daifuku.imports.api import router as imports_router
+    from daifuku.sales.api import router as sales_router
 
     api.add_router("/", customers_router)
     api.add_router("/", activities_router)
     api.add_router("/", calendar_router)
     api.add_router("/", imports_router)
+    api.add_router("/", catalog_router)
+    api.add_router("/", sales_router)
 
 
 _register_routers()

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "daifuku.customers",
     "daifuku.activities",
     "daifuku.imports",
+    "daifuku.catalog",
+    "daifuku.sales",
     "daifuku.web",
 ]
 

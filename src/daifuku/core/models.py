@@ -74,6 +74,10 @@ class ObjectType(models.TextChoices):
     TASK = "task", _("タスク")
     EVENT = "event", _("予定")
     DAILY_REPORT = "daily_report", _("日報")
+    LEAD = "lead", _("引合")
+    DEAL = "deal", _("商談")
+    QUOTE = "quote", _("見積")
+    CONTRACT = "contract", _("契約")
 
 
 class Role(TimeStampedModel):
@@ -212,6 +216,94 @@ class CompanyProfile(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name or "—"
+
+
+class Currency(models.Model):
+    """A currency amounts may be kept in. JPY is the base currency (reports convert to it)."""
+
+    code = models.CharField(_("通貨コード"), max_length=3, primary_key=True)  # ISO 4217
+    name = models.CharField(_("名称"), max_length=50)
+    symbol = models.CharField(_("記号"), max_length=5, blank=True)
+    decimals = models.PositiveSmallIntegerField(_("小数桁数"), default=0)  # JPY 0, USD 2
+    is_active = models.BooleanField(_("有効"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("通貨")
+        verbose_name_plural = _("通貨")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(decimals__lte=4), name="currency_decimals_0_4")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ExchangeRate(models.Model):
+    """How many yen one unit of ``currency`` was worth on ``date`` (entered or imported from CSV)."""
+
+    currency = models.ForeignKey(
+        Currency, verbose_name=_("通貨"), on_delete=models.PROTECT, related_name="rates"
+    )
+    date = models.DateField(_("適用日"))
+    rate = models.DecimalField(_("為替レート（円）"), max_digits=18, decimal_places=6)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["currency", "-date"]
+        verbose_name = _("為替レート")
+        verbose_name_plural = _("為替レート")
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "date"], name="exchangerate_unique_currency_date"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchangerate_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency_id} {self.date}: {self.rate}"
+
+
+class TaxCategory(models.TextChoices):
+    STANDARD = "standard", _("標準税率")
+    REDUCED = "reduced", _("軽減税率")
+    EXEMPT = "exempt", _("非課税")
+    NON_TAXABLE = "non_taxable", _("不課税")
+
+
+class TaxRate(models.Model):
+    """Consumption-tax rate of a category from a date on (data, not code: rates change by law)."""
+
+    category = models.CharField(_("税区分"), max_length=20, choices=TaxCategory.choices)
+    rate = models.DecimalField(_("税率（％）"), max_digits=5, decimal_places=2)
+    valid_from = models.DateField(_("適用開始日"))
+
+    class Meta:
+        ordering = ["category", "-valid_from"]
+        verbose_name = _("消費税率")
+        verbose_name_plural = _("消費税率")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "valid_from"], name="taxrate_unique_category_from"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} {self.rate}% ({self.valid_from}〜)"
+
+
+class NumberSequence(models.Model):
+    """A gapless document number counter (見積番号, 請求書番号 …) per name and period.
+
+    Read and advance only through ``core.services.sequence_next`` (row locked with SELECT FOR UPDATE in
+    the caller's transaction), so concurrent creations never share or skip a number.
+    """
+
+    name = models.CharField(max_length=40)
+    period = models.CharField(max_length=10, blank=True)  # e.g. "2026" for yearly numbering
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "period"], name="numbersequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name}/{self.period}: {self.last_value}"
 
 
 class AuditQuerySet(models.QuerySet["AuditEntry"]):

@@ -22,6 +22,7 @@ from daifuku.core.models import (
     CompanyProfile,
     Notification,
     NotificationPreference,
+    NumberSequence,
     Role,
     RoleScope,
     Scope,
@@ -494,3 +495,21 @@ def restore_record(obj: Any, *, by: User, object_type: str) -> None:
     if search.is_registered(object_type):
         search.reindex(object_type, obj)
     events.emit(f"{object_type}.restored", **{object_type: obj}, by=by)
+
+
+# Gapless document numbers
+
+
+def sequence_next(*, name: str, period: str = "") -> int:
+    """Take the next number of a counter; gapless and unique under concurrent callers.
+
+    Call inside the transaction that saves the numbered document: the counter row stays locked
+    (SELECT FOR UPDATE) until that transaction ends, so a rolled-back document gives its number back.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("sequence_next must run inside the transaction that saves the document")
+    NumberSequence.objects.bulk_create([NumberSequence(name=name, period=period)], ignore_conflicts=True)
+    row = NumberSequence.objects.select_for_update().get(name=name, period=period)
+    row.last_value += 1
+    row.save(update_fields=["last_value"])
+    return row.last_value

@@ -42,6 +42,10 @@ DEFAULT_SCOPES: dict[str, dict[str, tuple[str, str]]] = {
         "task": _WORK_DEFAULTS[slug],
         "event": _WORK_DEFAULTS[slug],
         "daily_report": _WORK_DEFAULTS[slug],
+        "lead": _WORK_DEFAULTS[slug],
+        "deal": scopes,
+        "quote": scopes,
+        "contract": scopes,
     }
     for slug, scopes in _CUSTOMER_DEFAULTS.items()
 }

@@ -1,0 +1,1 @@
+"""Reads of the sales module: forecast (visibility applied)."""

@@ -1,0 +1,10 @@
+from daifuku.sales.views import contracts, deals, forecast, leads, quotes
+
+app_name = "sales"
+urlpatterns = [
+    *leads.urlpatterns,
+    *deals.urlpatterns,
+    *quotes.urlpatterns,
+    *contracts.urlpatterns,
+    *forecast.urlpatterns,
+]

@@ -7,8 +7,8 @@ computes every derived value the services compute, with the kernel's own functio
 ``core.search`` and ``search.grams``), open affiliations, a "create" audit entry per company.
 So list, search and detail pages see data shaped exactly as if people had typed it.
 
-Activities, deals, tasks and quotes are not generated yet: their modules do not exist. The generator
-grows with them (one ``_write_<kind>`` step each).
+Deals are generated in the default pipeline (with a few dollar deals and monthly USD rates).
+Activities, tasks and quotes are not generated yet; the generator grows one step per kind.
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ class Result:
     users: int = 0
     companies: int = 0
     contacts: int = 0
+    deals: int = 0
     search_documents: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # this process only; the database server's own work is not in it
@@ -503,6 +504,102 @@ class _Generator:
         self.result.contacts = scale.contacts
         self.result.search_documents += docs.count
 
+    # Deals
+
+    DEAL_SUBJECTS = [
+        "基幹システム更改", "複合機入替", "保守契約更新", "クラウド移行", "拠点ネットワーク増設",
+        "業務用PC一括導入", "受発注システム導入", "セキュリティ診断", "電子帳簿保存法対応", "新店舗什器",
+    ]  # fmt: skip
+
+    def deals(self) -> None:
+        """Deals in the default pipeline: skewed over companies, about 60 % open, 25 % won, 15 % lost.
+
+        Amounts are yen except about 3 % in US dollars (with monthly USD rates), so board and forecast
+        workloads convert currencies as they do for users.
+        """
+        from daifuku.core.models import ExchangeRate, SearchDocument
+        from daifuku.sales.models import Deal, Pipeline
+
+        rng, scale = self.rng, self.scale
+        if not scale.deals:
+            return
+        pipeline = Pipeline.objects.get(is_default=True)
+        stages = list(pipeline.stages.order_by("sort_order"))
+        open_stages = [st for st in stages if not st.is_won and not st.is_lost]
+        won = next(st for st in stages if st.is_won)
+        lost = next(st for st in stages if st.is_lost)
+        today = NOW.date()
+        ExchangeRate.objects.bulk_create(
+            [
+                ExchangeRate(
+                    currency_id="USD", date=dt.date(2025 + m // 12, m % 12 + 1, 1), rate=140 + m % 7 * 2
+                )
+                for m in range(24)
+            ],
+            ignore_conflicts=True,
+        )
+        company_cum = _cumulative(_weights(rng, len(self.company_ids), 0.7))
+        columns = [
+            "id", "name", "company_id", "owner_id", "team_id", "pipeline_id", "stage_id", "probability",
+            "amount", "currency_id", "quantity", "cost", "billing_type", "expected_close_date", "closed_on",
+            "next_action", "next_action_date", "lost_reason", "stage_changed_at", "last_activity_at",
+            "board_order", "version", "created_at", "updated_at",
+        ]  # fmt: skip
+        table = _Table(Deal, columns)
+        docs = _SearchWriter(self, "deal", SearchDocument) if self.search.is_registered("deal") else None
+        first_id = _next_id(Deal)
+        rows: list[tuple[Any, ...]] = []
+        for n in range(scale.deals):
+            pk = first_id + n
+            c = _pick(company_cum, rng.random() * company_cum[-1])
+            roll = rng.random()
+            stage = rng.choice(open_stages) if roll < 0.6 else (won if roll < 0.85 else lost)
+            usd = rng.random() < 0.03
+            amount = (
+                rng.choice([300, 800, 1_500, 3_000, 12_000, 50_000])
+                if usd
+                else rng.choice([150_000, 480_000, 1_200_000, 3_600_000, 8_000_000, 25_000_000])
+            )
+            created = NOW - dt.timedelta(minutes=rng.randint(0, 540 * 24 * 60))
+            closed_on = None
+            if stage.is_won or stage.is_lost:
+                closed_on = min(today, created.date() + dt.timedelta(days=rng.randint(7, 120)))
+                close = closed_on
+            else:
+                close = today + dt.timedelta(days=rng.randint(-30, 180))
+            name = f"{self.company_display[c]} {rng.choice(self.DEAL_SUBJECTS)}"[:200]
+            last_activity = None if rng.random() < 0.3 else NOW - dt.timedelta(days=rng.randint(0, 60))
+            values = (
+                pk, name, self.company_ids[c], self.company_owner[c], self.company_team[c], pipeline.pk,
+                stage.pk, stage.probability, amount, "USD" if usd else "JPY", rng.choice([1, 1, 1, 3, 10]),
+                int(amount * rng.choice([0.3, 0.5, 0.7])), rng.choice(["lump_sum", "lump_sum", "monthly"]),
+                close, closed_on, "" if closed_on else "提案書送付",
+                None if closed_on else today + dt.timedelta(days=rng.randint(-10, 20)),
+                "price" if stage.is_lost else "", created, last_activity, float(n), 1, created, created,
+            )  # fmt: skip
+            rows.append(values)
+            if docs is not None:
+                docs.add(
+                    pk,
+                    SimpleNamespace(
+                        pk=pk,
+                        name=name,
+                        company_id=self.company_ids[c],
+                        company=SimpleNamespace(display_name=self.company_display[c]),
+                        next_action=values[15],
+                    ),
+                )
+            if len(rows) >= BATCH:
+                table.write(rows)
+                rows.clear()
+                if docs is not None:
+                    docs.flush()
+        table.write(rows)
+        if docs is not None:
+            docs.flush()
+            self.result.search_documents += docs.count
+        self.result.deals = scale.deals
+
 
 class _SearchWriter:
     """Search rows exactly as ``core.search.reindex`` writes them, in batches."""
@@ -606,12 +703,13 @@ def generate(*, scale: Scale, seed: int = SEED, log: Callable[[str], None] = lam
     """Fill the current (empty, migrated) database with ``scale``'s data; deterministic for ``seed``."""
     from daifuku.core.models import SearchDocument, Team, User
     from daifuku.customers.models import Company, Contact, ContactAffiliation, Tag
+    from daifuku.sales.models import Deal
 
     started, cpu_started = time.monotonic(), time.process_time()
     gen = _Generator(scale, seed, log)
     with transaction.atomic(), _fast_phone_search_text():
         restore = _prepare_bulk_load()
-        for step in ("users", "companies", "contacts"):
+        for step in ("users", "companies", "contacts", "deals"):
             t0 = time.monotonic()
             getattr(gen, step)()
             gen.result.steps[step] = time.monotonic() - t0
@@ -620,7 +718,7 @@ def generate(*, scale: Scale, seed: int = SEED, log: Callable[[str], None] = lam
         with connection.cursor() as cursor:
             for statement in restore:
                 cursor.execute(statement)
-        _reset_sequences([Team, User, Company, Contact, ContactAffiliation, SearchDocument, Tag])
+        _reset_sequences([Team, User, Company, Contact, ContactAffiliation, SearchDocument, Tag, Deal])
         gen.result.steps["indexes"] = time.monotonic() - t0
     t0 = time.monotonic()
     with connection.cursor() as cursor:

@@ -12,19 +12,20 @@ DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/daifuku_bench"
 
 @dataclass(frozen=True)
 class Scale:
-    """How much data one scale holds. Activities, deals, tasks and quotes join as their modules land."""
+    """How much data one scale holds. Deals are generated; activities, tasks and quotes join next."""
 
     name: str
     teams: int
     reps_per_team: int
     companies: int
     contacts: int
+    deals: int = 0
 
 
 SCALES: dict[str, Scale] = {
-    "small": Scale("small", teams=4, reps_per_team=4, companies=200, contacts=1000),
-    "100k": Scale("100k", teams=20, reps_per_team=8, companies=20_000, contacts=100_000),
-    "1m": Scale("1m", teams=20, reps_per_team=8, companies=200_000, contacts=1_000_000),
+    "small": Scale("small", teams=4, reps_per_team=4, companies=200, contacts=1000, deals=600),
+    "100k": Scale("100k", teams=20, reps_per_team=8, companies=20_000, contacts=100_000, deals=30_000),
+    "1m": Scale("1m", teams=20, reps_per_team=8, companies=200_000, contacts=1_000_000, deals=300_000),
 }
 
 

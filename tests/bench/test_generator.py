@@ -140,3 +140,22 @@ def test_scales_grow_to_a_million_contacts():
     assert SCALES["1m"].companies == 200_000
     assert SCALES["100k"].contacts == 100_000
     assert SCALES["1m"].teams * (SCALES["1m"].reps_per_team + 1) >= 180
+
+
+@pytest.mark.django_db
+def test_generate_writes_deals_over_the_default_pipeline_with_open_won_and_lost():
+    # given
+    from daifuku.sales.models import Deal
+
+    scale = Scale("tiny-deals", teams=2, reps_per_team=2, companies=30, contacts=60, deals=200)
+    # when
+    result = generator.generate(scale=scale, seed=5)
+    # then
+    deals = Deal.objects.select_related("stage")
+    assert result.deals == deals.count() == 200
+    won = sum(1 for d in deals if d.stage.is_won)
+    lost = sum(1 for d in deals if d.stage.is_lost)
+    assert 0 < won < 200 and 0 < lost < 200 and won + lost < 200
+    assert all((d.closed_on is not None) == (d.stage.is_won or d.stage.is_lost) for d in deals)
+    assert all(d.owner_id == d.company.owner_id and d.team_id == d.company.team_id for d in deals)
+    assert all(d.probability == d.stage.probability for d in deals)

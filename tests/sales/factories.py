@@ -38,6 +38,7 @@ class PipelineFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Pipeline
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"パイプライン{n}")
     sort_order = factory.Sequence(lambda n: n + 10)
@@ -187,8 +188,43 @@ class SalesTargetFactory(factory.django.DjangoModelFactory):
 class ExchangeRateFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ExchangeRate
-        django_get_or_create = ("currency", "date")
+        django_get_or_create = ("currency_id", "date")
 
     currency_id = "USD"
     date = factory.LazyFunction(timezone.localdate)
     rate = Decimal("150")
+
+
+class KeyedLeadFactory(LeadFactory):
+    """A lead with its 名寄せ keys and search row, as ``lead_create`` stores them."""
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from daifuku.core import jp, search
+        from daifuku.sales.services import leads  # noqa: F401  (registers the "lead" search type)
+
+        lead = model_class(*args, **kwargs)
+        lead.company_name_key = jp.company_name_key(lead.company_name) if lead.company_name else ""
+        lead.name_key = jp.person_name_key(lead.family_name, lead.given_name)
+        lead.save()
+        search.reindex("lead", lead)
+        return lead
+
+
+class LeadAssignmentRuleFactory(factory.django.DjangoModelFactory):
+    """A round-robin rule over ``team`` matching every lead (set criteria to narrow it)."""
+
+    class Meta:
+        model = "sales.LeadAssignmentRule"
+
+    name = factory.Sequence(lambda n: f"割当ルール{n}")
+    sort_order = factory.Sequence(lambda n: n * 10)
+    method = "round_robin"
+
+
+class WebLeadFormFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sales.WebLeadForm"
+
+    name = factory.Sequence(lambda n: f"お問い合わせフォーム{n}")
+    is_active = True

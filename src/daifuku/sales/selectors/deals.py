@@ -1,1 +1,393 @@
-"""Reads of the sales module: deals (visibility applied)."""
+"""Reads of the sales module: deals (visibility applied), the board, pipelines and stages.
+
+A deal outside the user's read scope (or in the trash) raises ``Http404`` from :func:`deal_get` and
+never appears in lists, board columns or totals.
+
+Stale (放置) deals: open deals with no activity for the pipeline's ``stale_days`` (the last activity,
+or the creation when there is none), or whose next action date has passed. The flag is computed in
+the database (``is_stale`` annotation), so lists can filter on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
+from django.http import Http404
+from django.utils import timezone
+
+from daifuku.activities.models import Activity
+from daifuku.core import audit, search, visibility
+from daifuku.core.models import AuditEntry, Team, User
+from daifuku.core.money import RateTable
+from daifuku.sales.models import Deal, DealLine, DealStageChange, Pipeline, Stage
+
+DEAL = "deal"
+DEAL_RELATED_TYPE = "sales.deal"
+
+DEAL_SORTS: dict[str, tuple[str, ...]] = {
+    "close": ("expected_close_date", "id"),
+    "-close": ("-expected_close_date", "-id"),
+    "amount": ("amount", "id"),
+    "-amount": ("-amount", "-id"),
+    "updated": ("updated_at", "id"),
+    "-updated": ("-updated_at", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+}
+DEFAULT_SORT = "close"
+BOARD_CARDS_PER_COLUMN = 100
+
+
+@dataclass
+class DealFilters:
+    q: str = ""
+    owner: int | None = None
+    team: int | None = None
+    pipeline: int | None = None
+    stage: int | None = None
+    close_month: dt.date | None = None  # any day of the month; the whole month is meant
+    status: str = ""  # "open" | "won" | "lost" | ""
+    stale: bool = False
+    company: int | None = None
+
+
+def _month_range(day: dt.date) -> tuple[dt.date, dt.date]:
+    first = day.replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return first, following
+
+
+def parse_month(value: str) -> dt.date | None:
+    """``2026-04`` (or ``2026-4``, ``2026/04``) → the first day of that month; None if unreadable."""
+    raw = (value or "").strip().replace("/", "-")
+    try:
+        year, month = (int(part) for part in raw.split("-")[:2])
+        return dt.date(year, month, 1)
+    except (ValueError, TypeError):
+        return None
+
+
+# Stale flag
+
+
+def stale_q(*, pipelines: list[tuple[int, int]] | None = None, now: dt.datetime | None = None) -> Q:
+    """Open deals with an overdue next action, or untouched for their pipeline's ``stale_days``.
+
+    Needs the ``last_touch`` annotation (see :func:`with_stale`). ``pipelines`` is (id, stale_days).
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    if pipelines is None:
+        pipelines = list(Pipeline.objects.values_list("pk", "stale_days"))
+    untouched = Q(pk__in=[])
+    for pk, days in pipelines:
+        untouched |= Q(pipeline_id=pk, last_touch__lt=now - dt.timedelta(days=days))
+    return Q(stage__is_won=False, stage__is_lost=False) & (Q(next_action_date__lt=today) | untouched)
+
+
+def with_stale(qs: QuerySet[Deal], *, pipelines: list[tuple[int, int]] | None = None) -> QuerySet[Deal]:
+    return qs.annotate(last_touch=Coalesce("last_activity_at", "created_at")).annotate(
+        is_stale=Case(
+            When(stale_q(pipelines=pipelines), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+# Deals
+
+
+def deal_queryset(*, user: User, action: str = "read") -> QuerySet[Deal]:
+    """Live (not trashed) deals the user may read (or edit)."""
+    return visibility.visible(Deal.objects.filter(deleted_at__isnull=True), user, DEAL, action=action)
+
+
+def _filtered(qs: QuerySet[Deal], filters: DealFilters) -> QuerySet[Deal]:
+    if filters.q:
+        ids = search.matching_ids(DEAL, filters.q)
+        if ids is not None:
+            qs = qs.filter(pk__in=ids)
+    if filters.owner:
+        qs = qs.filter(owner_id=filters.owner)
+    if filters.team:
+        qs = qs.filter(team_id=filters.team)
+    if filters.pipeline:
+        qs = qs.filter(pipeline_id=filters.pipeline)
+    if filters.stage:
+        qs = qs.filter(stage_id=filters.stage)
+    if filters.company:
+        qs = qs.filter(company_id=filters.company)
+    if filters.close_month:
+        first, following = _month_range(filters.close_month)
+        qs = qs.filter(expected_close_date__gte=first, expected_close_date__lt=following)
+    if filters.status == "open":
+        qs = qs.filter(stage__is_won=False, stage__is_lost=False)
+    elif filters.status == "won":
+        qs = qs.filter(stage__is_won=True)
+    elif filters.status == "lost":
+        qs = qs.filter(stage__is_lost=True)
+    return qs
+
+
+def deal_list(*, user: User, filters: DealFilters | None = None, sort: str = DEFAULT_SORT) -> QuerySet[Deal]:
+    """Visible deals matching ``filters``, each annotated with ``is_stale``."""
+    filters = filters or DealFilters()
+    qs = with_stale(_filtered(deal_queryset(user=user), filters))
+    if filters.stale:
+        qs = qs.filter(Q(is_stale=True))
+    order = DEAL_SORTS.get(sort, DEAL_SORTS[DEFAULT_SORT])
+    return qs.select_related("company", "owner", "team", "pipeline", "stage", "currency").order_by(*order)
+
+
+def deal_get(*, user: User, pk: Any, include_deleted: bool = False) -> Deal:
+    """One deal the user may read; 404 otherwise. Trashed ones only for administrators who ask."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    qs = Deal.objects.select_related(
+        "company", "owner", "team", "pipeline", "stage", "currency", "deleted_by"
+    )
+    if not (include_deleted and user.is_administrator):
+        qs = qs.filter(deleted_at__isnull=True)
+    deal = with_stale(visibility.visible(qs, user, DEAL)).filter(pk=pk).first()
+    if deal is None:
+        raise Http404
+    return deal
+
+
+def deal_lines(*, deal: Deal) -> QuerySet[DealLine]:
+    return deal.lines.select_related("product").order_by("sort_order", "id")
+
+
+def deal_stage_history(*, deal: Deal) -> QuerySet[DealStageChange]:
+    return deal.stage_changes.select_related("from_stage", "to_stage", "by").order_by("-at", "-id")
+
+
+def deal_history(*, deal: Deal) -> QuerySet[AuditEntry]:
+    """Audit entries of a deal the caller already fetched through :func:`deal_get`."""
+    return audit.entries_for(deal)
+
+
+def deal_activities(*, user: User, deal: Deal, limit: int = 50) -> list[Activity]:
+    """Activities logged about this deal that the user may see (newest first)."""
+    qs = visibility.visible(
+        Activity.objects.filter(deleted_at__isnull=True, related_type=DEAL_RELATED_TYPE, related_id=deal.pk),
+        user,
+        "activity",
+    )
+    return list(qs.select_related("owner").order_by("-occurred_at", "-id")[:limit])
+
+
+def deal_trash(*, user: User) -> QuerySet[Deal]:
+    if not user.is_administrator:
+        return Deal.objects.none()
+    return (
+        Deal.objects.filter(deleted_at__isnull=False)
+        .select_related("deleted_by", "owner", "company")
+        .order_by("-deleted_at", "-id")
+    )
+
+
+# Pipelines and stages
+
+
+def pipeline_list(*, include_inactive: bool = False) -> QuerySet[Pipeline]:
+    qs = Pipeline.objects.all() if include_inactive else Pipeline.objects.filter(is_active=True)
+    return qs.order_by("sort_order", "id")
+
+
+def pipeline_get(*, pk: Any, include_inactive: bool = False) -> Pipeline:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    found = pipeline_list(include_inactive=include_inactive).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def pipeline_default() -> Pipeline | None:
+    return (
+        Pipeline.objects.filter(is_active=True, is_default=True).first()
+        or Pipeline.objects.filter(is_active=True).order_by("sort_order", "id").first()
+    )
+
+
+def stage_list(*, pipeline: Pipeline, include_inactive: bool = False) -> QuerySet[Stage]:
+    qs = pipeline.stages.all() if include_inactive else pipeline.stages.filter(is_active=True)
+    return qs.order_by("sort_order", "id")
+
+
+def stage_get(*, pk: Any, pipeline: Pipeline | None = None) -> Stage:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    qs = Stage.objects.select_related("pipeline")
+    if pipeline is not None:
+        qs = qs.filter(pipeline=pipeline)
+    found = qs.filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def stage_deal_counts(*, pipeline: Pipeline) -> dict[int, int]:
+    """Deals (trashed ones included: they still hold the stage) per stage of a pipeline."""
+    rows = Deal.objects.filter(pipeline=pipeline).values("stage_id").annotate(n=Count("id"))
+    return {row["stage_id"]: row["n"] for row in rows}
+
+
+def owner_choices() -> QuerySet[User]:
+    return User.objects.filter(is_active=True).select_related("team").order_by("team__name", "username")
+
+
+def team_choices() -> QuerySet[Team]:
+    return Team.objects.order_by("name")
+
+
+# Board
+
+
+@dataclass
+class Column:
+    stage: Stage
+    deals: list[Deal] = field(default_factory=list)
+    count: int = 0
+    amount: Decimal = Decimal(0)  # JPY
+    weighted: Decimal = Decimal(0)  # JPY
+
+    @property
+    def hidden(self) -> int:
+        return max(self.count - len(self.deals), 0)
+
+
+@dataclass
+class Board:
+    pipeline: Pipeline
+    columns: list[Column]
+    missing_rates: list[str]
+
+    @property
+    def count(self) -> int:
+        return sum(c.count for c in self.columns)
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((c.amount for c in self.columns), Decimal(0))
+
+    @property
+    def weighted(self) -> Decimal:
+        return sum((c.weighted for c in self.columns), Decimal(0))
+
+
+def _yen(value: Decimal) -> Decimal:
+    return value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+
+
+def _board_base(user: User, pipeline: Pipeline, filters: DealFilters | None) -> QuerySet[Deal]:
+    filters = filters or DealFilters()
+    filters.pipeline = pipeline.pk
+    return _filtered(deal_queryset(user=user), filters)
+
+
+def _fill_totals(base: QuerySet[Deal], columns: dict[int, Column]) -> list[str]:
+    """Count, amount and weighted amount (yen) per column; returns currencies that had no rate."""
+    weighted_expr = ExpressionWrapper(
+        F("amount") * F("probability"), output_field=DecimalField(max_digits=24, decimal_places=2)
+    )
+    groups = list(
+        base.values("stage_id", "currency_id", "expected_close_date")
+        .annotate(n=Count("id"), amount_sum=Sum("amount"), weighted_sum=Sum(weighted_expr))
+        .order_by()
+    )
+    rates = RateTable({g["currency_id"] for g in groups})
+    today = timezone.localdate()
+    amounts: dict[int, Decimal] = defaultdict(Decimal)
+    weighted: dict[int, Decimal] = defaultdict(Decimal)
+    for group in groups:
+        column = columns.get(group["stage_id"])
+        if column is None:
+            continue
+        rate = rates.rate(group["currency_id"], group["expected_close_date"] or today) or Decimal(0)
+        column.count += group["n"]
+        amounts[column.stage.pk] += Decimal(group["amount_sum"] or 0) * rate
+        weighted[column.stage.pk] += Decimal(group["weighted_sum"] or 0) * rate / 100
+    for pk, column in columns.items():
+        column.amount = _yen(amounts[pk])
+        column.weighted = _yen(weighted[pk])
+    return sorted(rates.missing)
+
+
+def deal_board(*, user: User, pipeline: Pipeline, filters: DealFilters | None = None) -> Board:
+    """Columns of a pipeline's board: up to ``BOARD_CARDS_PER_COLUMN`` cards each, totals of all.
+
+    Totals are in yen: each (currency, expected close date) group is converted at the rate of that
+    date (today's for deals without one); a column's amount and weighted amount (amount × the deal's
+    probability) are rounded to the yen once. Queries: stages, totals, rates (only when a foreign
+    currency is present), cards.
+    """
+    base = _board_base(user, pipeline, filters)
+    columns = {s.pk: Column(stage=s) for s in stage_list(pipeline=pipeline)}
+    missing = _fill_totals(base, columns)
+    cards = (
+        with_stale(base, pipelines=[(pipeline.pk, pipeline.stale_days)])
+        .annotate(
+            position=Window(
+                RowNumber(), partition_by=[F("stage_id")], order_by=[F("board_order").asc(), F("id").asc()]
+            )
+        )
+        .filter(position__lte=BOARD_CARDS_PER_COLUMN)
+        .select_related("company", "owner", "currency")
+        .order_by("stage_id", "board_order", "id")
+    )
+    for deal in cards:
+        column = columns.get(deal.stage_id)
+        if column is not None:
+            column.deals.append(deal)
+    return Board(pipeline=pipeline, columns=list(columns.values()), missing_rates=missing)
+
+
+def deal_board_totals(*, user: User, pipeline: Pipeline, filters: DealFilters | None = None) -> list[Column]:
+    """The board's column totals without the cards (after a card was moved)."""
+    columns = {s.pk: Column(stage=s) for s in stage_list(pipeline=pipeline)}
+    _fill_totals(_board_base(user, pipeline, filters), columns)
+    return list(columns.values())
+
+
+def deal_is_stale(deal: Deal) -> bool:
+    """The stale flag of one loaded deal (as :func:`stale_q` computes it for a queryset)."""
+    annotated = getattr(deal, "is_stale", None)
+    if annotated is not None:
+        return bool(annotated)
+    if deal.stage.is_closed:
+        return False
+    today = timezone.localdate()
+    if deal.next_action_date is not None and deal.next_action_date < today:
+        return True
+    touch = deal.last_activity_at or deal.created_at
+    return touch < timezone.now() - dt.timedelta(days=deal.pipeline.stale_days)

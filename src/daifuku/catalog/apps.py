@@ -8,4 +8,8 @@ class CatalogConfig(AppConfig):
     verbose_name = _("商品")
 
     def ready(self) -> None:
-        from daifuku.catalog import menu  # noqa: F401  (nav entries)
+        from daifuku.catalog import (
+            import_targets,  # noqa: F401  (the products import target)
+            menu,  # noqa: F401  (nav entries)
+            services,  # noqa: F401  (search registration of products)
+        )

@@ -147,6 +147,10 @@ class RateTable:
         if not rates:
             self.missing.add(code)
             return None
+        if day < rates[0][0]:
+            # Earlier than any rate: the earliest one stands in, and the report says so.
+            self.missing.add(code)
+            return rates[0][1]
         chosen = rates[0][1]
         for rate_day, rate in rates:
             if rate_day > day:

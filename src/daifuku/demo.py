@@ -452,6 +452,7 @@ def load(*, seed: int = DEFAULT_SEED, companies: int = 300, contacts: int = 1000
         builder.contacts(contacts)
         builder.history()
         builder.work()
+        builder.sales()
     return DemoResult(
         seed=seed,
         companies=len(builder.company_rows),
@@ -798,6 +799,15 @@ class _Builder:
                     by=self.admin,
                     reason="担当替え（組織変更のため）",
                 )
+
+    # Sales: products, leads, deals, quotes, contracts, targets (sales/demo.py)
+
+    def sales(self) -> None:
+        from daifuku.sales import demo as sales_demo
+
+        sales_demo.build(
+            rng=self.rng, users=self.by_name, companies=self.company_rows, contacts=self.contact_rows
+        )
 
     # Work: activities, tasks, events and 日報 of the sales reps
 

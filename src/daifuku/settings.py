@@ -123,6 +123,10 @@ LOGOUT_REDIRECT_URL = "core:login"
 # Lockout after repeated failed logins (per account).
 DAIFUKU_LOGIN_MAX_FAILURES = int(os.environ.get("DAIFUKU_LOGIN_MAX_FAILURES", "5"))
 DAIFUKU_LOGIN_LOCK_MINUTES = int(os.environ.get("DAIFUKU_LOGIN_LOCK_MINUTES", "15"))
+# Contract expiry alerts to the owner, in days before 契約満了日 (each sent once per contract and end date).
+DAIFUKU_CONTRACT_ALERT_DAYS = [
+    int(days) for days in os.environ.get("DAIFUKU_CONTRACT_ALERT_DAYS", "90,30,7").split(",") if days.strip()
+]
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]

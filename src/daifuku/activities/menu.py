@@ -17,7 +17,11 @@ register(
 )
 register(
     NavItem(
-        label=_("活動管理"), url_name="activities:dashboard", active_prefix="activities:dashboard", order=60
+        label=_("活動管理"),
+        url_name="activities:dashboard",
+        active_prefix="activities:dashboard",
+        order=60,
+        group="sales",
     )
 )
 

@@ -8,4 +8,6 @@ class SalesConfig(AppConfig):
     verbose_name = _("営業支援")
 
     def ready(self) -> None:
-        from daifuku.sales import menu, subscribers  # noqa: F401  (nav entries, event subscribers)
+        # Nav entries, event subscribers; the services register their search types and notification kinds.
+        from daifuku.sales import menu, subscribers, subscribers_contracts  # noqa: F401
+        from daifuku.sales.services import contracts, deals, leads, quotes  # noqa: F401

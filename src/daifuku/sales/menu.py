@@ -1,7 +1,32 @@
-"""Navigation entries of the sales module (leads, deal board, quotes, contracts, forecast)."""
+"""Navigation entries of the sales module, in the 営業 dropdown; its settings pages in 設定."""
 
 from django.utils.translation import gettext_lazy as _
 
-from daifuku.web.nav import NavItem, register
+from daifuku.web.nav import SETTINGS, NavItem, register
 
-__all__ = ["NavItem", "_", "register"]
+SALES = "sales"
+
+register(NavItem(_("引合"), "sales:lead_list", "sales:lead_", order=31, group=SALES))
+register(NavItem(_("商談ボード"), "sales:deal_board", "sales:deal_", order=32, group=SALES))
+register(NavItem(_("見積"), "sales:quote_list", "sales:quote_", order=34, group=SALES))
+register(NavItem(_("契約"), "sales:contract_list", "sales:contract_", order=36, group=SALES))
+register(NavItem(_("売上予測"), "sales:forecast", "sales:forecast", order=37, group=SALES))
+register(NavItem(_("競合"), "sales:competitor_list", "sales:competitor_", order=38, group=SALES))
+
+register(
+    NavItem(_("パイプライン"), "sales:pipeline_list", "sales:pipeline_", admin_only=True, group=SETTINGS)
+)
+register(
+    NavItem(
+        _("引合の割当ルール"), "sales:lead_rule_list", "sales:lead_rule_", admin_only=True, group=SETTINGS
+    )
+)
+register(
+    NavItem(
+        _("Web引合フォーム"),
+        "sales:lead_web_form_list",
+        "sales:lead_web_form_",
+        admin_only=True,
+        group=SETTINGS,
+    )
+)

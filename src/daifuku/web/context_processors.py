@@ -16,7 +16,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 
     match = getattr(request, "resolver_match", None)
     view_name = match.view_name if match else ""
+    settings_nav = nav.settings_items_for(user, view_name)
     return {
         "unread_notifications": unread_notification_count(user=user),
         "module_nav": nav.items_for(user, view_name),
+        "settings_nav": settings_nav,
+        "settings_nav_active": any(item["active"] for item in settings_nav),
     }

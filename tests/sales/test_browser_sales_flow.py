@@ -35,7 +35,9 @@ def test_rep_moves_a_deal_quotes_it_downloads_the_pdf_and_wins_it(page, live_ser
     profile.save()
     rep = UserFactory(username="tanaka", last_name="田中", first_name="誠", role="sales_rep", team=team_a)
     company = CompanyFactory(name="山田商事", legal_form="kk", legal_form_position="before", owner=rep)
-    deal = DealFactory(owner=rep, company=company, name="保守契約更新", amount=Decimal("315"), cost=Decimal("0"))
+    deal = DealFactory(
+        owner=rep, company=company, name="保守契約更新", amount=Decimal("315"), cost=Decimal("0")
+    )
     DealLineFactory(deal=deal, description="保守サポート", quantity=Decimal("3"), unit_price=Decimal("105"))
     proposal, won = stage_named("見積提示"), stage_named("受注")
     page.goto(f"{live_server.url}/login/")
@@ -74,7 +76,13 @@ def test_rep_moves_a_deal_quotes_it_downloads_the_pdf_and_wins_it(page, live_ser
     assert response.headers["content-type"] == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages)
     quote = Quote.objects.get(deal=deal)
-    for expected in ("御見積書", quote.number, "株式会社山田商事 御中", "T7123456789012", "10%対象 ¥315 消費税 ¥31"):
+    for expected in (
+        "御見積書",
+        quote.number,
+        "株式会社山田商事 御中",
+        "T7123456789012",
+        "10%対象 ¥315 消費税 ¥31",
+    ):
         assert expected in text, expected
 
     # when: the customer accepts; the rep records it and lets it win the deal

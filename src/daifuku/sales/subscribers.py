@@ -1,12 +1,30 @@
-"""Event subscribers of the sales module (kept apart from services: they react, they never decide)."""
+"""Event subscribers of the sales module (kept apart from services: they react, they never decide).
+
+- An activity about a deal keeps the deal from being stale.
+- Deals (登録, 受注, 失注), issued quotes and new contracts appear on the company's timeline; each row
+  carries the source's owner, team and visibility object type, so the timeline shows it only to
+  people who may read that deal, quote or contract.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from daifuku.activities import timeline
 from daifuku.core.events import subscribe
 from daifuku.sales.selectors.deals import DEAL_RELATED_TYPE
 from daifuku.sales.services.deals import deal_touch_activity
+
+TEMPLATE = "sales/timeline/_entry.html"
+timeline.register("deal.created", label=_("商談登録"), template=TEMPLATE, icon="＋")
+timeline.register("deal.won", label=_("受注"), template=TEMPLATE, icon="★")
+timeline.register("deal.lost", label=_("失注"), template=TEMPLATE, icon="✕")
+timeline.register("quote.issued", label=_("見積発行"), template=TEMPLATE, icon="¥")
+timeline.register("contract.created", label=_("契約登録"), template=TEMPLATE, icon="✍")
 
 
 @subscribe("activity.logged")
@@ -15,3 +33,86 @@ def deal_activity_logged(*, activity: Any, **_: Any) -> None:
     """An activity about a deal keeps the deal from being stale (``last_activity_at``)."""
     if getattr(activity, "related_type", "") == DEAL_RELATED_TYPE and activity.related_id:
         deal_touch_activity(deal_id=activity.related_id, at=activity.occurred_at)
+
+
+def _money(record: Any, amount: Any = None) -> str:
+    value = record.amount if amount is None else amount
+    return f"{record.currency.symbol or record.currency_id}{value:,.{record.currency.decimals}f}"
+
+
+def _deal_row(kind: str, deal: Any, by: Any, summary: str = "") -> None:
+    timeline.write(
+        kind=kind,
+        occurred_at=timezone.now(),
+        title=deal.name,
+        company_id=deal.company_id,
+        contact_ids=list(deal.contacts.values_list("pk", flat=True)),
+        actor_id=by.pk if by else None,
+        owner_id=deal.owner_id,
+        team_id=deal.team_id,
+        object_type="deal",
+        source=deal,
+        summary=summary,
+        data={"url": reverse("sales:deal_detail", args=[deal.pk]), "amount": _money(deal)},
+    )
+
+
+@subscribe("deal.created")
+def deal_created(*, deal: Any, by: Any, **_: Any) -> None:
+    _deal_row("deal.created", deal, by)
+
+
+@subscribe("deal.won")
+def deal_won(*, deal: Any, by: Any, **_: Any) -> None:
+    _deal_row("deal.won", deal, by)
+
+
+@subscribe("deal.lost")
+def deal_lost(*, deal: Any, by: Any, reason: str = "", note: str = "", **_: Any) -> None:
+    from daifuku.sales.models import LostReason
+
+    label = str(dict(LostReason.choices).get(reason, reason))
+    _deal_row("deal.lost", deal, by, summary=" / ".join(part for part in (label, note) if part))
+
+
+@subscribe("deal.deleted")
+def deal_deleted(*, deal: Any, **_: Any) -> None:
+    """A trashed deal leaves the timeline (its rows would link to a page that answers 404)."""
+    timeline.remove(deal)
+
+
+@subscribe("quote.issued")
+def quote_issued(*, quote: Any, by: Any, **_: Any) -> None:
+    timeline.write(
+        kind="quote.issued",
+        occurred_at=timezone.now(),
+        title=f"{quote.display_number} {quote.title}",
+        company_id=quote.company_id,
+        contact_ids=[quote.contact_id] if quote.contact_id else [],
+        actor_id=by.pk if by else None,
+        owner_id=quote.owner_id,
+        team_id=quote.team_id,
+        object_type="quote",
+        source=quote,
+        data={
+            "url": reverse("sales:quote_detail", args=[quote.pk]),
+            "amount": _money(quote, quote.total),
+        },
+    )
+
+
+@subscribe("contract.created")
+def contract_created(*, contract: Any, by: Any, **_: Any) -> None:
+    timeline.write(
+        kind="contract.created",
+        occurred_at=timezone.now(),
+        title=f"{contract.number} {contract.title}",
+        company_id=contract.company_id,
+        contact_ids=[contract.contact_id] if contract.contact_id else [],
+        actor_id=by.pk if by else None,
+        owner_id=contract.owner_id,
+        team_id=contract.team_id,
+        object_type="contract",
+        source=contract,
+        data={"url": reverse("sales:contract_detail", args=[contract.pk]), "amount": _money(contract)},
+    )

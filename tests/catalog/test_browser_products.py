@@ -32,6 +32,7 @@ def test_manager_searches_registers_and_discontinues_a_product(page, live_server
     _login(page, live_server, "kato")
 
     # when: open 商品 from the menu and type a reading in hiragana
+    page.get_by_role("button", name="営業").click()
     page.get_by_role("link", name="商品", exact=True).click()
     expect(page.locator("[data-product-id]")).to_have_count(2)
     page.fill("#id_q", "くらうど")

@@ -9,7 +9,6 @@ from django.utils import timezone, translation
 
 from daifuku.core.models import AuditEntry, NumberSequence
 from daifuku.core.services import VersionConflict
-from daifuku.sales import subscribers_contracts  # noqa: F401  (until SalesConfig.ready() imports it)
 from daifuku.sales.models import Contract, ContractLine, ContractStatus, Deal
 from daifuku.sales.services import contracts as services
 from daifuku.sales.services.deals import deal_mark_won
@@ -436,3 +435,19 @@ def test_an_expired_contract_given_a_later_end_is_active_again(rep_a):
     # then
     contract.refresh_from_db()
     assert contract.status == ContractStatus.ACTIVE
+
+
+def test_a_contract_from_a_won_deal_skips_a_contact_who_has_left_the_company(rep_a, company_of_rep_a):
+    # given: the deal's first contact has moved to another company since the deal was made
+    from tests.factories import CompanyFactory, ContactFactory
+
+    moved = ContactFactory(family_name="移籍", company=company_of_rep_a, owner=rep_a)
+    stayed = ContactFactory(family_name="在籍", company=company_of_rep_a, owner=rep_a)
+    deal = DealFactory(owner=rep_a, company=company_of_rep_a, stage=stage_named("受注"))
+    deal.contacts.set([moved, stayed])
+    moved.company = CompanyFactory(owner=rep_a)
+    moved.save()
+    # when
+    contract = services.contract_create_from_deal(deal=deal, by=rep_a, data={"starts_on": "2026-12-01"})
+    # then
+    assert contract.contact_id == stayed.pk

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from daifuku.core.models import AuditEntry
@@ -396,3 +397,42 @@ def test_detail_and_list_in_english(client, english_rep, english_deal):
     # then
     for html in pages:
         assert japanese_left(main_part(html)) == []
+
+
+def test_rep_logs_a_call_on_the_deal_page_and_it_keeps_the_deal_fresh(client, rep_a, company_of_rep_a):
+    # given
+    from daifuku.activities.models import Activity
+
+    deal = DealFactory(owner=rep_a, company=company_of_rep_a, last_activity_at=None)
+    client.force_login(rep_a)
+    # when
+    response = client.post(
+        reverse("sales:deal_log_activity", args=[deal.pk]),
+        {"kind": "call_out", "subject": "見積の確認", "body": "来週回答"},
+    )
+    # then
+    assert response.status_code == 302
+    activity = Activity.objects.get()
+    link = (activity.company_id, activity.related_type, activity.related_id)
+    assert (activity.kind, activity.subject, link) == (
+        "call_out",
+        "見積の確認",
+        (company_of_rep_a.pk, "sales.deal", deal.pk),
+    )
+    deal.refresh_from_db()
+    assert deal.last_activity_at == activity.occurred_at
+    page = client.get(reverse("sales:deal_detail", args=[deal.pk])).content.decode()
+    assert "見積の確認" in page and "data-log-form" in page
+
+
+def test_a_rep_of_another_team_cannot_log_on_the_deal(client, rep_b, company_of_rep_a, rep_a):
+    # given
+    from daifuku.activities.models import Activity
+
+    deal = DealFactory(owner=rep_a, company=company_of_rep_a)
+    client.force_login(rep_b)
+    # when
+    response = client.post(reverse("sales:deal_log_activity", args=[deal.pk]), {"subject": "x"})
+    # then
+    assert response.status_code == 404
+    assert not Activity.objects.exists()

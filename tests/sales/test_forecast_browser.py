@@ -59,6 +59,7 @@ def test_manager_sets_a_target_and_reads_the_forecast(page, live_server, team_a)
     assert SalesTarget.objects.get(user=rep).amount == Decimal("2000000")
 
     # when the manager opens the forecast for October through the menu and the filters
+    page.get_by_role("button", name="営業").click()
     page.click("nav >> text=売上予測")
     page.select_option("#id_year", "2026")
     page.select_option("#id_span", "m7")

@@ -122,7 +122,7 @@ def build(
     for prefix in ("tokyo", "osaka", "nagoya"):
         for rep in (users[f"{prefix}_rep1"], users[f"{prefix}_rep2"]):
             accounts = [c for c in companies if c.owner_id == rep.pk]
-            for _n in range(9):
+            for _n in range(9 if accounts else 0):
                 company = rng.choice(accounts)
                 picked = rng.sample(products[:7], k=rng.choice([1, 2, 3]))
                 lines = [
@@ -179,6 +179,8 @@ def build(
         accounts = [c for c in companies if c.owner_id == manager.pk] or [
             c for c in companies if c.team_id == manager.team_id
         ]
+        if not accounts:
+            continue
         deal_services.deal_create(
             by=manager,
             data={

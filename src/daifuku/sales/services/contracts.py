@@ -273,7 +273,10 @@ def contract_create_from_deal(*, deal: Deal, by: User, data: dict[str, Any] | No
     contract = Contract(
         title=deal.name,
         company_id=deal.company_id,
-        contact=deal.contacts.order_by("pk").first(),
+        # The deal's first contact still at the company (people move on; the contract names the customer's).
+        contact=deal.contacts.filter(company_id=deal.company_id, deleted_at__isnull=True)
+        .order_by("pk")
+        .first(),
         deal=deal,
         owner_id=deal.owner_id,
         team_id=deal.team_id,

@@ -39,6 +39,7 @@ from daifuku.sales.forms.deals import (
 from daifuku.sales.models import Deal, Pipeline, Stage
 from daifuku.sales.selectors import deals as selectors
 from daifuku.sales.services import deals as services
+from daifuku.sales.views.activity_log import log_kind_choices, log_related_activity
 
 DEAL = "deal"
 DETAIL_HISTORY_LIMIT = 100
@@ -240,9 +241,22 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "lost_form": LostForm(),
         "is_stale": selectors.deal_is_stale(deal),
         "history": _history_rows(deal),
+        "log_kinds": log_kind_choices(),
+        "can_log": visibility.can_create(request.user, "activity") and deal.deleted_at is None,
     }
     context["extra_sections"] = _extra_partials(context, request)
     return render(request, "sales/deals/deal_detail.html", context)
+
+
+@login_required
+@require_POST
+def deal_log_activity(request: HttpRequest, pk: int) -> HttpResponse:
+    """Log a call, mail, visit or note about the deal (on the deal page and the company timeline)."""
+    deal = selectors.deal_get(user=request.user, pk=pk)
+    log_related_activity(
+        request, related_type=selectors.DEAL_RELATED_TYPE, related_id=deal.pk, company_id=deal.company_id
+    )
+    return redirect(reverse("sales:deal_detail", args=[deal.pk]) + "#activities")
 
 
 # Create / edit
@@ -598,6 +612,7 @@ def pipeline_detail(request: HttpRequest, pk: int) -> HttpResponse:
 urlpatterns: list[URLPattern] = [
     path("deals/", deal_list, name="deal_list"),
     path("deals/board/", deal_board, name="deal_board"),
+    path("deals/<int:pk>/activities/", deal_log_activity, name="deal_log_activity"),
     path("deals/new/", deal_create, name="deal_create"),
     path("deals/trash/", deal_trash, name="deal_trash"),
     path("deals/contacts/", deal_contact_choices, name="deal_contact_choices"),

@@ -23,8 +23,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from daifuku.activities import services as activity_services
-from daifuku.activities.models import ActivityKind
 from daifuku.core import jp, visibility
 from daifuku.core.middleware import client_ip
 from daifuku.core.services import VersionConflict
@@ -44,6 +42,7 @@ from daifuku.sales.forms.leads import (
 from daifuku.sales.models import Lead, LeadStatus, WebLeadForm
 from daifuku.sales.selectors import leads as selectors
 from daifuku.sales.services import leads as services
+from daifuku.sales.views.activity_log import log_kind_choices, log_related_activity
 
 LEAD = "lead"
 ACTION_LABELS = {
@@ -63,14 +62,6 @@ REASON_LABELS = {
     "email": gettext_lazy("メールアドレスが一致"),
     "name_in_company": gettext_lazy("同じ会社に同姓同名"),
 }
-LOG_KINDS = [
-    ActivityKind.CALL_OUT,
-    ActivityKind.CALL_IN,
-    ActivityKind.EMAIL,
-    ActivityKind.VISIT,
-    ActivityKind.MEETING,
-    ActivityKind.NOTE,
-]
 
 
 def _sort(request: HttpRequest) -> str:
@@ -134,7 +125,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "status_form": LeadStatusForm(initial={"status": lead.status, "version": lead.version}),
         "phone_display": jp.phone_display(lead.phone),
         "postal_display": jp.postal_display(lead.postal_code),
-        "log_kinds": [(k.value, k.label) for k in LOG_KINDS],
+        "log_kinds": log_kind_choices(),
         "can_log": visibility.can_create(user, "activity"),
         "history": _history(user, Lead, selectors.lead_history(lead=lead)),
         "action_labels": ACTION_LABELS,
@@ -282,24 +273,7 @@ def lead_status(request: HttpRequest, pk: int) -> HttpResponse:
 def lead_log_activity(request: HttpRequest, pk: int) -> HttpResponse:
     """Log a call, mail or note about the lead; it moves to the deal and company at conversion."""
     lead = selectors.lead_get(user=request.user, pk=pk)
-    kind = request.POST.get("kind", "")
-    try:
-        activity_services.activity_log(
-            by=request.user,
-            data={
-                "kind": kind if kind in {k.value for k in LOG_KINDS} else ActivityKind.NOTE,
-                "subject": request.POST.get("subject", ""),
-                "body": request.POST.get("body", ""),
-                "related_type": services.LEAD_TYPE,
-                "related_id": lead.pk,
-            },
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except PermissionDenied:
-        messages.error(request, _("活動を記録する権限がありません。"))
-    else:
-        messages.success(request, _("活動を記録しました。"))
+    log_related_activity(request, related_type=services.LEAD_TYPE, related_id=lead.pk)
     return redirect(reverse("sales:lead_detail", args=[lead.pk]) + "#activities")
 
 

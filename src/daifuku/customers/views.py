@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from daifuku.core import jp, visibility
 from daifuku.core.services import VersionConflict
-from daifuku.customers import merge, selectors, services
+from daifuku.customers import merge, panels, selectors, services
 from daifuku.customers.forms import (
     AddressLookupForm,
     CompanyFilterForm,
@@ -370,6 +370,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "handovers": selectors.company_handovers(company=company),
         "history": _history(user, Company, selectors.company_history(company=company)),
         "action_labels": ACTION_LABELS,
+        "panel_urls": panels.urls_for(company.pk),
     }
     return render(request, "customers/company_detail.html", context)
 

@@ -1,7 +1,8 @@
-"""Navigation entries of the sales module, in the 営業 dropdown; its settings pages in 設定."""
+"""Navigation entries of the sales module (営業 dropdown, 設定 pages) and its company-page panel."""
 
 from django.utils.translation import gettext_lazy as _
 
+from daifuku.customers import panels
 from daifuku.web.nav import SETTINGS, NavItem, register
 
 SALES = "sales"
@@ -30,3 +31,6 @@ register(
         group=SETTINGS,
     )
 )
+
+# The 商談・契約 section of the company page (sales/views/company.py).
+panels.register(panels.CompanyPanel("sales:company_sales_panel", order=10))

@@ -1,4 +1,4 @@
-from daifuku.sales.views import contracts, deals, forecast, leads, quotes
+from daifuku.sales.views import company, contracts, deals, forecast, leads, quotes
 
 app_name = "sales"
 urlpatterns = [
@@ -7,4 +7,5 @@ urlpatterns = [
     *quotes.urlpatterns,
     *contracts.urlpatterns,
     *forecast.urlpatterns,
+    *company.urlpatterns,
 ]

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from daifuku.core import audit, visibility
 from daifuku.core.models import AuditEntry, User
-from daifuku.sales.models import Contract, ContractAlert, ContractLine
+from daifuku.customers.models import Company
+from daifuku.sales.models import Contract, ContractAlert, ContractLine, ContractStatus
 
 CONTRACT = "contract"
 THIS_QUARTER = "this_quarter"
@@ -115,3 +116,13 @@ def contract_alerts(*, contract: Contract) -> QuerySet[ContractAlert]:
 def contract_for_deal(*, user: User, deal_id: int) -> Contract | None:
     """The live contract made from a deal, if the user may see it."""
     return contract_queryset(user=user).filter(deal_id=deal_id).order_by("pk").first()
+
+
+def company_contracts(*, user: User, company: Company, limit: int = 10) -> list[Contract]:
+    """A company's active and draft contracts the user may read, ending soonest first."""
+    qs = contract_queryset(user=user).filter(
+        company_id=company.pk, status__in=[ContractStatus.ACTIVE, ContractStatus.DRAFT]
+    )
+    return list(
+        qs.select_related("currency", "owner").order_by(F("ends_on").asc(nulls_last=True), "id")[:limit]
+    )

@@ -38,6 +38,7 @@ from daifuku.activities.models import Activity
 from daifuku.core import audit, search, visibility
 from daifuku.core.models import AuditEntry, Team, User
 from daifuku.core.money import RateTable
+from daifuku.customers.models import Company
 from daifuku.sales.models import Deal, DealLine, DealStageChange, Pipeline, Stage
 
 DEAL = "deal"
@@ -391,3 +392,12 @@ def deal_is_stale(deal: Deal) -> bool:
         return True
     touch = deal.last_activity_at or deal.created_at
     return touch < timezone.now() - dt.timedelta(days=deal.pipeline.stale_days)
+
+
+def company_deals(*, user: User, company: Company, limit: int = 10) -> tuple[list[Deal], list[Deal], int]:
+    """A company's deals the user may read: open ones by close date, the latest closed ones, open count."""
+    qs = deal_queryset(user=user).filter(company_id=company.pk).select_related("stage", "owner", "currency")
+    open_qs = qs.filter(stage__is_won=False, stage__is_lost=False)
+    open_deals = list(open_qs.order_by(F("expected_close_date").asc(nulls_last=True), "id")[: limit + 1])
+    closed = list(qs.exclude(closed_on=None).order_by("-closed_on", "-id")[:5])
+    return open_deals[:limit], closed, len(open_deals)

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from daifuku.core import services
+from daifuku.sales.services import deals as deal_services
 from tests.factories import CompanyFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -191,10 +192,13 @@ def test_search_query_count(client, rep_a, django_assert_max_num_queries):
     for n in range(8):
         company = CompanyFactory(name=f"山田商事{n}", owner=rep_a)
         ContactFactory(family_name="山田", given_name=f"太郎{n}", company=company, owner=rep_a)
+        deal_services.deal_create(by=rep_a, data={"name": f"山田様案件{n}", "company": company.pk})
     client.force_login(rep_a)
     # when / then
-    # session, user, role (nav), unread count, scopes, companies, contacts
-    with django_assert_max_num_queries(7):
+    # session, user, role (nav), unread count, scopes, companies, contacts, then the module sections:
+    # deals (ids from the index + rows), leads, products
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("web:search"), {"q": "山田"})
     assert len(response.context["results"].companies) == 8
     assert len(response.context["results"].contacts) == 8
+    assert [len(section.hits) for section in response.context["sections"]] == [8, 0, 0]

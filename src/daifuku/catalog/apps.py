@@ -11,5 +11,6 @@ class CatalogConfig(AppConfig):
         from daifuku.catalog import (
             import_targets,  # noqa: F401  (the products import target)
             menu,  # noqa: F401  (nav entries)
+            search,  # noqa: F401  (the 商品 section of the global search)
             services,  # noqa: F401  (search registration of products)
         )

@@ -9,5 +9,5 @@ class SalesConfig(AppConfig):
 
     def ready(self) -> None:
         # Nav entries, event subscribers; the services register their search types and notification kinds.
-        from daifuku.sales import menu, subscribers, subscribers_contracts  # noqa: F401
+        from daifuku.sales import menu, search, subscribers, subscribers_contracts  # noqa: F401
         from daifuku.sales.services import contracts, deals, leads, quotes  # noqa: F401

@@ -9,10 +9,12 @@ from django.views.decorators.http import require_GET
 
 from daifuku.core.selectors import notification_list
 from daifuku.customers.selectors import company_list, contact_list, global_search
+from daifuku.web.search_sections import search_all
 
 HOME_NOTIFICATIONS = 5
 SEARCH_LIMIT = 20
 SUGGEST_LIMIT = 5
+SUGGEST_SECTION_LIMIT = 3  # per module section (商談, 引合 …) in the typeahead
 
 
 @require_GET
@@ -32,7 +34,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:200]
     results = global_search(user=request.user, q=q, limit=SEARCH_LIMIT)
-    context = {"search_query": q, "results": results, "limit": SEARCH_LIMIT}
+    sections = search_all(user=request.user, q=q, limit=SEARCH_LIMIT)
+    context = {"search_query": q, "results": results, "sections": sections, "limit": SEARCH_LIMIT}
     return render(request, "web/search.html", context)
 
 
@@ -42,4 +45,6 @@ def search_suggest(request: HttpRequest) -> HttpResponse:
     """The header's typeahead: a few matches as a dropdown list (htmx partial)."""
     q = request.GET.get("q", "").strip()[:200]
     results = global_search(user=request.user, q=q, limit=SUGGEST_LIMIT)
-    return render(request, "web/_search_suggest.html", {"search_query": q, "results": results})
+    sections = search_all(user=request.user, q=q, limit=SUGGEST_SECTION_LIMIT)
+    context = {"search_query": q, "results": results, "sections": sections}
+    return render(request, "web/_search_suggest.html", context)

@@ -32,13 +32,14 @@ NOTES = REPO_ROOT / "bench" / "notes.md"
 DOC = REPO_ROOT / "docs" / "performance.md"
 SCHEMA = 1
 NOT_YET = [
-    "deal board and forecast report (the sales module does not exist yet)",
     "import and export (measured by the imports module itself: docs/performance-imports.md)",
     "activities on the company timeline (the activities module landed during this work; the generator "
     "does not create activities yet, so timelines are empty)",
 ]
+KIND_TITLES = {"list": "List", "search": "Search", "detail": "Detail", "board": "Deal board and forecast"}
 GOALS = {
     "page_p50_ms": 50.0,
+    "board_p50_ms": 100.0,
     "ratio": 3.0,
     "api_rps": 500.0,
     "api_p99_ms": 100.0,
@@ -79,6 +80,7 @@ def database_info() -> dict[str, Any]:
 
     from daifuku.core.models import SearchDocument
     from daifuku.customers.models import Company, Contact
+    from daifuku.sales.models import Deal
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -93,6 +95,7 @@ def database_info() -> dict[str, Any]:
         "companies": Company.objects.count(),
         "contacts": Contact.objects.count(),
         "search_documents": SearchDocument.objects.count(),
+        "deals": Deal.objects.count(),
     }
 
 
@@ -137,6 +140,7 @@ def build_workloads(users: dict[str, Any]) -> tuple[list[Workload], dict[str, An
 
     from daifuku.core import jp
     from daifuku.customers import selectors
+    from daifuku.sales.selectors import deals as deal_selectors
 
     size = settings.DAIFUKU_PAGE_SIZE
     workloads: list[Workload] = []
@@ -193,6 +197,13 @@ def build_workloads(users: dict[str, Any]) -> tuple[list[Workload], dict[str, An
             base_c + "?" + urlencode({"q": fragment}), "customers_company")  # fmt: skip
         add("company detail (most contacts)", "detail", f"/customers/companies/{pk}/", "customers_company",
             f"{n} contacts")  # fmt: skip
+        if deal_selectors.deal_queryset(user=user).exists():
+            facts[role]["visible_deals"] = deal_selectors.deal_queryset(user=user).count()
+            add("deal board (default pipeline, all stages)", "board", "/sales/deals/board/", "sales_deal",
+                "≤ 100 cards per column, totals over every visible deal")  # fmt: skip
+            add("deal list, first page (close date)", "list", "/sales/deals/", "sales_deal")
+            add("forecast, this fiscal year by rep", "board", "/sales/forecast/", "sales_deal",
+                "won, weighted pipeline and best case per month, converted to yen")  # fmt: skip
     return workloads, facts
 
 
@@ -426,7 +437,7 @@ def render(results: list[dict[str, Any]], notes: str = "") -> str:
         "## Goals",
         "",
         f"- list, search and detail pages: p50 ≤ {GOALS['page_p50_ms']:.0f} ms at the 1m scale "
-        "(≤ 100 ms for board/forecast, not built yet);",
+        f"(≤ {GOALS['board_p50_ms']:.0f} ms for the deal board and the forecast);",
         f"- server time ≤ {GOALS['ratio']:.0f}× the raw SQL that fetches the same rows;",
         f"- API list endpoint: ≥ {GOALS['api_rps']:.0f} requests/s with p99 ≤ {GOALS['api_p99_ms']:.0f} ms "
         "under 10 concurrent clients.",
@@ -445,6 +456,7 @@ def render(results: list[dict[str, Any]], notes: str = "") -> str:
             f"{m['memory_gb']} GB RAM, {m['os']}, Python {m['python']}; load average at the end "
             f"{', '.join(str(x) for x in m['load_average'])} (the machine is shared).",
             f"Data: {info['companies']:,} companies, {info['contacts']:,} contacts, "
+            f"{info.get('deals', 0):,} deals, "
             f"{info['search_documents']:,} search rows.",
             "",
             "| role | user | visible companies | visible contacts |",
@@ -459,23 +471,24 @@ def render(results: list[dict[str, Any]], notes: str = "") -> str:
             "5 when a run takes "
             "over 1 s). "
             "*server* = request through the whole Django stack in-process; *floor* = the SQL that fetches "
-            "the page's rows, re-run raw on the same connection; *db* = every SELECT of the request re-run "
+            "the page's rows (board and forecast: every SELECT of the request that reads the deals table), "
+            "re-run raw on the same connection; *db* = every SELECT of the request re-run "
             "once; ✓/✗ = p50 goal and ratio goal.",
             "",
         ]
-        for kind in ("list", "search", "detail"):
+        for kind in ("list", "search", "detail", "board"):
             rows = [p for p in r["pages"] if p["kind"] == kind]
             if not rows:
                 continue
             lines += [
-                f"### {kind.capitalize()} ({info['vendor']}, {r['scale']})",
+                f"### {KIND_TITLES[kind]} ({info['vendor']}, {r['scale']})",
                 "",
                 "| workload | role | server p50 ms | p95 ms | floor p50 ms | ratio | db ms | queries "
                 "| goal |",
                 "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
             ]
             for p in rows:
-                ok_time = p["p50_ms"] <= GOALS["page_p50_ms"]
+                ok_time = p["p50_ms"] <= GOALS["board_p50_ms" if kind == "board" else "page_p50_ms"]
                 ok_ratio = bool(p["ratio"]) and p["ratio"] <= GOALS["ratio"]
                 name = p["name"] + (f" ({p['note']})" if p["note"] else "")
                 lines.append(

@@ -8,7 +8,7 @@ from bench.scales import Scale
 from bench import generator, runner
 from daifuku.cli import build_parser
 
-TINY = Scale("tiny", teams=2, reps_per_team=2, companies=40, contacts=120)
+TINY = Scale("tiny", teams=2, reps_per_team=2, companies=40, contacts=120, deals=80)
 
 
 @pytest.mark.django_db
@@ -28,17 +28,22 @@ def test_run_writes_results_and_page(tmp_path):
     assert set(saved["users"]) == {"rep", "manager", "administrator"}
     assert saved["database"]["companies"] == 40
     assert saved["api"] is None
-    assert len(saved["pages"]) == 30
-    assert {p["kind"] for p in saved["pages"]} == {"list", "search", "detail"}
+    assert saved["database"]["deals"] == 80
+    assert len(saved["pages"]) == 39
+    assert {p["kind"] for p in saved["pages"]} == {"list", "search", "detail", "board"}
     assert all(p["status"] == 200 for p in saved["pages"])
     # a search may match nothing in tiny data (then no row query runs); lists and details always fetch
-    assert all(p["floor_sql"].startswith("SELECT") for p in saved["pages"] if p["kind"] != "search")
+    assert [
+        p["name"] for p in saved["pages"] if p["kind"] != "search" and not p["floor_sql"].startswith("SELECT")
+    ] == []
     assert all(p["runs"] == 1 and p["p50_ms"] > 0 and p["queries"] > 0 for p in saved["pages"])
     assert {"nproc", "memory_gb", "cpu"} <= set(saved["machine"])
     page = doc.read_text(encoding="utf-8")
     assert f"## {saved['database']['version']}, scale small" in page
     assert "hand-written analysis" in page
     assert page.count("| company detail (most contacts)") == 3
+    assert page.count("| deal board (default pipeline, all stages)") == 3
+    assert "### Deal board and forecast (sqlite, small)" in page
     assert "Not run in this run (`--no-api`)." in page
 
 

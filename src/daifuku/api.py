@@ -58,9 +58,9 @@ api = NinjaAPI(
     title="Daifuku API",
     version="1",
     description=(
-        "大福帳 API: companies (取引先), contacts (担当者), activities, calendar and 日報, imports and merges, "
-        "leads (引合), deals (商談), quotes (見積), contracts (契約), competitors, targets and forecast, "
-        "products and currencies. Bearer token from `daifuku token NAME`, "
+        "大福帳 API: companies (取引先), contacts (担当者), activities, calendar and 日報, imports and "
+        "merges, leads (引合), deals (商談), quotes (見積), contracts (契約), competitors, targets and "
+        "forecast, products and currencies. Bearer token from `daifuku token NAME`, "
         "or the browser session (with the CSRF token) for unsafe methods."
     ),
     auth=[BearerToken(), SessionAuth()],

@@ -228,3 +228,30 @@ class WebLeadFormFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"お問い合わせフォーム{n}")
     is_active = True
+
+
+def won_deal(owner, amount, day, *, currency="JPY", cost="0"):
+    """A deal of ``owner`` won on ``day`` (forecast tests)."""
+    return DealFactory(
+        owner=owner,
+        stage=stage_named("受注"),
+        probability=100,
+        amount=Decimal(amount),
+        cost=Decimal(cost),
+        currency_id=currency,
+        closed_on=day,
+        expected_close_date=day,
+    )
+
+
+def open_deal(owner, amount, probability, day, *, stage="提案", currency="JPY", cost="0"):
+    """An open deal of ``owner`` expected to close on ``day`` (forecast tests)."""
+    return DealFactory(
+        owner=owner,
+        stage=stage_named(stage),
+        probability=probability,
+        amount=Decimal(amount),
+        cost=Decimal(cost),
+        currency_id=currency,
+        expected_close_date=day,
+    )

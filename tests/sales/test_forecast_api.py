@@ -8,12 +8,12 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from daifuku.core.models import AuditEntry, Currency
+from daifuku.core.models import AuditEntry
 from daifuku.core.services import token_create
 from daifuku.sales.models import SalesTarget
 from daifuku.sales.services.forecast import pipeline_snapshot_take
 from tests.factories import UserFactory
-from tests.sales.factories import DealFactory, ExchangeRateFactory, SalesTargetFactory, stage_named
+from tests.sales.factories import SalesTargetFactory, open_deal, won_deal
 
 pytestmark = pytest.mark.django_db
 
@@ -22,43 +22,6 @@ OCT = dt.date(2026, 10, 1)
 
 def bearer(user) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=user)}")
-
-
-def won(owner, amount, day, currency="JPY"):
-    return DealFactory(
-        owner=owner,
-        stage=stage_named("受注"),
-        probability=100,
-        amount=Decimal(amount),
-        cost=Decimal(0),
-        currency_id=currency,
-        closed_on=day,
-        expected_close_date=day,
-    )
-
-
-def open_deal(owner, amount, probability, day):
-    return DealFactory(
-        owner=owner,
-        stage=stage_named("提案"),
-        probability=probability,
-        amount=Decimal(amount),
-        cost=Decimal(0),
-        expected_close_date=day,
-    )
-
-
-@pytest.fixture
-def october(rep_a, rep_b):
-    ExchangeRateFactory(
-        currency=Currency.objects.get(code="USD"), date=dt.date(2026, 10, 1), rate=Decimal("150")
-    )
-    won(rep_a, "1000000", dt.date(2026, 10, 5))
-    won(rep_a, "1000", dt.date(2026, 10, 20), currency="USD")
-    open_deal(rep_a, "2000000", 40, dt.date(2026, 10, 28))
-    open_deal(rep_a, "500000", 80, dt.date(2026, 10, 15))
-    won(rep_b, "3000000", dt.date(2026, 10, 7))
-    SalesTargetFactory(user=rep_a, month=OCT, amount=Decimal("3000000"))
 
 
 def test_forecast_of_a_month_by_rep(october, manager_a, rep_a, rep_b):
@@ -117,7 +80,7 @@ def test_forecast_query_count_is_flat(october, admin, team_a, django_assert_num_
         client.get("/api/v1/forecast", {"period": "2026-Q3"})
     for n in range(10):
         rep = UserFactory(team=team_a, role="sales_rep")
-        won(rep, "100000", dt.date(2026, 10, 1 + n), currency="USD")
+        won_deal(rep, "100000", dt.date(2026, 10, 1 + n), currency="USD")
         open_deal(rep, "100000", 50, dt.date(2026, 12, 1 + n))
     # when / then
     with django_assert_num_queries(len(few.captured_queries)):

@@ -10,7 +10,14 @@ from django.utils import timezone, translation
 from daifuku.core.models import CompanyProfile, Currency
 from daifuku.sales.selectors import forecast as fc
 from tests.factories import UserFactory
-from tests.sales.factories import DealFactory, ExchangeRateFactory, SalesTargetFactory, stage_named
+from tests.sales.factories import (
+    DealFactory,
+    ExchangeRateFactory,
+    SalesTargetFactory,
+    open_deal,
+    stage_named,
+    won_deal,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,48 +38,22 @@ def usd():
     return Currency.objects.get(code="USD")
 
 
-def won(owner, amount, day, *, currency="JPY", cost="0"):
-    stage = stage_named("受注")
-    return DealFactory(
-        owner=owner,
-        stage=stage,
-        probability=100,
-        amount=Decimal(amount),
-        cost=Decimal(cost),
-        currency_id=currency,
-        closed_on=day,
-        expected_close_date=day,
-    )
-
-
-def open_deal(owner, amount, probability, day, *, stage="提案", currency="JPY", cost="0"):
-    return DealFactory(
-        owner=owner,
-        stage=stage_named(stage),
-        probability=probability,
-        amount=Decimal(amount),
-        cost=Decimal(cost),
-        currency_id=currency,
-        expected_close_date=day,
-    )
-
-
 @pytest.fixture
 def october(rep_a, rep_b):
     """Rep A's October 2026 (fiscal Q3 with 決算月 3) and one deal of team B."""
     ExchangeRateFactory(currency=usd(), date=dt.date(2026, 10, 1), rate=Decimal("150"))
     ExchangeRateFactory(currency=usd(), date=dt.date(2026, 10, 21), rate=Decimal("160"))
-    won(rep_a, "1000000", dt.date(2026, 10, 5), cost="400000")
-    won(rep_a, "1000", dt.date(2026, 10, 20), currency="USD", cost="600")  # ¥150,000 at 150
+    won_deal(rep_a, "1000000", dt.date(2026, 10, 5), cost="400000")
+    won_deal(rep_a, "1000", dt.date(2026, 10, 20), currency="USD", cost="600")  # ¥150,000 at 150
     open_deal(rep_a, "2000000", 40, dt.date(2026, 10, 28), cost="1000000")  # weighted ¥800,000
     open_deal(rep_a, "500000", 80, dt.date(2026, 10, 15), stage="最終交渉", cost="200000")  # ¥400,000
     lost = DealFactory(owner=rep_a, stage=stage_named("失注"), probability=0, amount=Decimal("9000000"))
     lost.closed_on = lost.expected_close_date = dt.date(2026, 10, 10)
     lost.save(update_fields=["closed_on", "expected_close_date"])
-    trashed = won(rep_a, "7000000", dt.date(2026, 10, 3))
+    trashed = won_deal(rep_a, "7000000", dt.date(2026, 10, 3))
     trashed.deleted_at = timezone.now()
     trashed.save(update_fields=["deleted_at"])
-    won(rep_b, "3000000", dt.date(2026, 10, 7))
+    won_deal(rep_b, "3000000", dt.date(2026, 10, 7))
     SalesTargetFactory(user=rep_a, month=OCT, amount=Decimal("3000000"), gross_profit=Decimal("1000000"))
 
 
@@ -231,7 +212,7 @@ def test_filters_by_owner_and_team(october, admin, rep_a, team_b):
 
 def test_missing_exchange_rate_is_reported(manager_a, rep_a):
     # given a EUR deal and no EUR rate at all
-    won(rep_a, "1000", dt.date(2026, 10, 5), currency="EUR")
+    won_deal(rep_a, "1000", dt.date(2026, 10, 5), currency="EUR")
     # when
     result = fc.forecast(user=manager_a, period=fc.period_parse("2026-10", fiscal_month=3), by="user")
     # then
@@ -260,7 +241,7 @@ def test_query_count_does_not_grow_with_deals(october, admin, team_a, django_ass
         fc.forecast(user=admin, period=period, by="team")
     for n in range(15):
         rep = UserFactory(team=team_a, role="sales_rep")
-        won(rep, "100000", dt.date(2026, 10, 1 + n), currency="USD" if n % 2 else "JPY")
+        won_deal(rep, "100000", dt.date(2026, 10, 1 + n), currency="USD" if n % 2 else "JPY")
         open_deal(rep, "200000", 40, dt.date(2026, 11, 1 + n))
         SalesTargetFactory(user=rep, month=DEC, amount=Decimal("1000000"))
     # when / then

@@ -10,11 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from daifuku.core.models import AuditEntry, Currency
+from daifuku.core.models import AuditEntry
 from daifuku.sales.models import SalesTarget
 from daifuku.sales.services.forecast import pipeline_snapshot_take
 from tests.factories import TeamFactory, UserFactory
-from tests.sales.factories import DealFactory, ExchangeRateFactory, SalesTargetFactory, stage_named
+from tests.sales.factories import SalesTargetFactory, open_deal, won_deal
 from tests.web.test_i18n import japanese_left
 
 pytestmark = pytest.mark.django_db
@@ -22,43 +22,6 @@ pytestmark = pytest.mark.django_db
 OCT = dt.date(2026, 10, 1)
 OCTOBER = {"year": "2026", "span": "m7"}  # 決算月 3: the 7th month of 2026年度
 Q3 = {"year": "2026", "span": "q3"}
-
-
-def won(owner, amount, day, currency="JPY"):
-    return DealFactory(
-        owner=owner,
-        stage=stage_named("受注"),
-        probability=100,
-        amount=Decimal(amount),
-        cost=Decimal(0),
-        currency_id=currency,
-        closed_on=day,
-        expected_close_date=day,
-    )
-
-
-def open_deal(owner, amount, probability, day):
-    return DealFactory(
-        owner=owner,
-        stage=stage_named("提案"),
-        probability=probability,
-        amount=Decimal(amount),
-        cost=Decimal(0),
-        expected_close_date=day,
-    )
-
-
-@pytest.fixture
-def october(rep_a, rep_b):
-    ExchangeRateFactory(
-        currency=Currency.objects.get(code="USD"), date=dt.date(2026, 10, 1), rate=Decimal("150")
-    )
-    won(rep_a, "1000000", dt.date(2026, 10, 5))
-    won(rep_a, "1000", dt.date(2026, 10, 20), currency="USD")
-    open_deal(rep_a, "2000000", 40, dt.date(2026, 10, 28))
-    open_deal(rep_a, "500000", 80, dt.date(2026, 10, 15))
-    won(rep_b, "3000000", dt.date(2026, 10, 7))
-    SalesTargetFactory(user=rep_a, month=OCT, amount=Decimal("3000000"))
 
 
 def cells_of(html, row_key):
@@ -118,7 +81,7 @@ def test_forecast_page_query_count_is_flat(client, october, admin, team_a, djang
         client.get(reverse("sales:forecast"), Q3)
     for n in range(12):
         rep = UserFactory(team=team_a, role="sales_rep")
-        won(rep, "100000", dt.date(2026, 10, 1 + n), currency="USD" if n % 2 else "JPY")
+        won_deal(rep, "100000", dt.date(2026, 10, 1 + n), currency="USD" if n % 2 else "JPY")
         open_deal(rep, "200000", 60, dt.date(2026, 11, 1 + n))
         SalesTargetFactory(user=rep, month=OCT, amount=Decimal("500000"))
     pipeline_snapshot_take(day=dt.date(2026, 10, 12))
@@ -285,7 +248,7 @@ def test_forecast_page_in_english(client, english_manager):
     rep = UserFactory(
         username="sam", last_name="Young", first_name="Sam", role="sales_rep", team=english_manager.team
     )
-    won(rep, "1000000", dt.date(2026, 10, 5))
+    won_deal(rep, "1000000", dt.date(2026, 10, 5))
     SalesTargetFactory(user=rep, month=OCT, amount=Decimal("3000000"), gross_profit=Decimal("1000000"))
     SalesTargetFactory(team=english_manager.team, month=OCT, amount=Decimal("9000000"))
     pipeline_snapshot_take(day=dt.date(2026, 10, 5))

@@ -97,6 +97,28 @@ class CompanyChooser(forms.Widget):
         return context
 
 
+def owner_filter_field() -> OwnerChoiceField:
+    """The 担当者 filter of list pages (customers, deals, contracts …): optional, every active user."""
+    return OwnerChoiceField(
+        empty_label="—",
+        label=pgettext_lazy("自社の担当者", "担当者"),
+        required=False,
+        queryset=selectors.owner_choices(),
+        widget=PlainSelect,
+    )
+
+
+def team_filter_field() -> forms.ModelChoiceField:
+    """The チーム filter of list pages: optional, every team."""
+    return forms.ModelChoiceField(
+        empty_label="—",
+        label=_("チーム"),
+        required=False,
+        queryset=selectors.team_choices(),
+        widget=PlainSelect,
+    )
+
+
 class StyledForm(forms.Form):
     """Bootstrap classes on widgets; fields with errors get ``is-invalid`` (also errors added by views)."""
 
@@ -525,20 +547,8 @@ class _ListFilterForm(StyledForm):
     sorts: dict[str, tuple[str, ...]] = selectors.COMPANY_SORTS
 
     q = forms.CharField(label=_("検索"), required=False, max_length=200)
-    owner = OwnerChoiceField(
-        empty_label="—",
-        label=pgettext_lazy("自社の担当者", "担当者"),
-        required=False,
-        queryset=selectors.owner_choices(),
-        widget=PlainSelect,
-    )
-    team = forms.ModelChoiceField(
-        empty_label="—",
-        label=_("チーム"),
-        required=False,
-        queryset=selectors.team_choices(),
-        widget=PlainSelect,
-    )
+    owner = owner_filter_field()
+    team = team_filter_field()
     tag = forms.ModelChoiceField(
         empty_label="—",
         label=_("タグ"),

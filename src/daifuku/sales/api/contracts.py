@@ -121,42 +121,32 @@ class ContractLineIn(Schema):
     unit_price: str | Decimal | None = None
 
 
-class ContractCreateIn(Schema):
+class ContractFieldsIn(Schema):
+    """The fields a contract is written with (create and update)."""
+
+    title: str | None = None
+    company: int | None = None
+    contact: int | None = None
+    owner: int | None = None
+    status: str | None = None
+    amount: str | Decimal | None = None
+    currency: str | None = None
+    billing_type: str | None = None
+    signed_on: dt.date | None = None
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    renewal_type: str | None = None
+    notice_days: int | None = None
+    notes: str | None = None
+    lines: list[ContractLineIn] | None = None
+
+
+class ContractCreateIn(ContractFieldsIn):
     deal: int | None = Field(None, description="a won deal: company, owner, amount and lines are copied")
-    title: str | None = None
-    company: int | None = None
-    contact: int | None = None
-    owner: int | None = None
-    status: str | None = None
-    amount: str | Decimal | None = None
-    currency: str | None = None
-    billing_type: str | None = None
-    signed_on: dt.date | None = None
-    starts_on: dt.date | None = None
-    ends_on: dt.date | None = None
-    renewal_type: str | None = None
-    notice_days: int | None = None
-    notes: str | None = None
-    lines: list[ContractLineIn] | None = None
 
 
-class ContractUpdateIn(Schema):
+class ContractUpdateIn(ContractFieldsIn):
     version: int = Field(description="the version you last read (a newer one answers 409)")
-    title: str | None = None
-    company: int | None = None
-    contact: int | None = None
-    owner: int | None = None
-    status: str | None = None
-    amount: str | Decimal | None = None
-    currency: str | None = None
-    billing_type: str | None = None
-    signed_on: dt.date | None = None
-    starts_on: dt.date | None = None
-    ends_on: dt.date | None = None
-    renewal_type: str | None = None
-    notice_days: int | None = None
-    notes: str | None = None
-    lines: list[ContractLineIn] | None = None
 
 
 class DealRefOut(Schema):

@@ -10,12 +10,19 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from daifuku.catalog.models import BillingType, Product
 from daifuku.core.models import Currency
 from daifuku.customers import selectors as customer_selectors
-from daifuku.customers.forms import BLANK, CompanyChooser, OwnerChoiceField, PlainSelect, StyledForm
+from daifuku.customers.forms import (
+    BLANK,
+    CompanyChooser,
+    OwnerChoiceField,
+    PlainSelect,
+    StyledForm,
+    owner_filter_field,
+    team_filter_field,
+)
 from daifuku.customers.models import Contact
 from daifuku.sales.models import Competitor, Contract, ContractStatus, RenewalType
 from daifuku.sales.selectors.contracts import NEXT_QUARTER, THIS_QUARTER, ContractFilters
@@ -199,20 +206,8 @@ class ContractFilterForm(StyledForm):
     expiring = forms.ChoiceField(
         label=_("満了時期"), required=False, choices=EXPIRING_CHOICES, widget=PlainSelect
     )
-    owner = OwnerChoiceField(
-        empty_label="—",
-        label=pgettext_lazy("自社の担当者", "担当者"),
-        required=False,
-        queryset=customer_selectors.owner_choices(),
-        widget=PlainSelect,
-    )
-    team = forms.ModelChoiceField(
-        empty_label="—",
-        label=_("チーム"),
-        required=False,
-        queryset=customer_selectors.team_choices(),
-        widget=PlainSelect,
-    )
+    owner = owner_filter_field()
+    team = team_filter_field()
     billing_type = forms.ChoiceField(
         label=_("請求区分"), required=False, choices=BLANK + BillingType.choices, widget=PlainSelect
     )

@@ -14,7 +14,14 @@ from django.utils.translation import gettext_lazy as _
 
 from daifuku.catalog.models import BillingType, Product
 from daifuku.core.models import Currency, TaxCategory
-from daifuku.customers.forms import CompanyChooser, OwnerChoiceField, PlainSelect, StyledForm
+from daifuku.customers.forms import (
+    CompanyChooser,
+    OwnerChoiceField,
+    PlainSelect,
+    StyledForm,
+    owner_filter_field,
+    team_filter_field,
+)
 from daifuku.sales.models import LostReason, Pipeline, Stage
 from daifuku.sales.selectors import deals as selectors
 
@@ -39,20 +46,8 @@ class BoardFilterForm(StyledForm):
     """Filters of the board: pipeline, owner, team and expected close month."""
 
     pipeline = forms.TypedChoiceField(label=_("パイプライン"), required=False, coerce=int, widget=PlainSelect)
-    owner = OwnerChoiceField(
-        empty_label="—",
-        label=pgettext_lazy("自社の担当者", "担当者"),
-        required=False,
-        queryset=selectors.owner_choices(),
-        widget=PlainSelect,
-    )
-    team = forms.ModelChoiceField(
-        empty_label="—",
-        label=_("チーム"),
-        required=False,
-        queryset=selectors.team_choices(),
-        widget=PlainSelect,
-    )
+    owner = owner_filter_field()
+    team = team_filter_field()
     close_month = forms.CharField(
         label=_("受注予定月"),
         required=False,

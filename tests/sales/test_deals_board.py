@@ -193,12 +193,14 @@ def test_board_page_of_another_pipeline(client, rep_a):
 def test_board_query_count_is_constant(client, rep_a, rows, django_assert_num_queries):
     # given
     usd_rate(date=TODAY, rate=Decimal("150"))
+    stages = [stage_named("初回接触"), stage_named("提案"), stage_named("受注")]
     for index in range(rows):
-        DealFactory(owner=rep_a, currency_id="USD" if index % 2 else "JPY")
+        DealFactory(owner=rep_a, stage=stages[index % 3], currency_id="USD" if index % 2 else "JPY")
     client.force_login(rep_a)
     # when: session, user, role, scopes, unread notifications; pipelines (filter choices), default
-    # pipeline, users, teams (filter choices); stages, totals, rates, cards
-    with django_assert_num_queries(13):
+    # pipeline, users, teams (filter choices); stages, totals, rates; the cards of each of the 3
+    # non-empty columns (one index range each, whatever the number of deals)
+    with django_assert_num_queries(15):
         response = client.get("/sales/deals/board/")
     # then
     assert response.content.decode().count("data-deal-id=") == rows
@@ -332,3 +334,19 @@ def test_teammate_sees_but_cannot_move_a_deal(client, rep_a2, deals):
     assert (response.status_code, response.json()["error"]) == (403, "この商談を変更する権限がありません。")
     deal.refresh_from_db()
     assert deal.stage.name == "提案"
+
+
+def test_a_long_column_shows_its_first_cards_and_counts_the_rest(client, rep_a):
+    # given: more deals in one stage than a column shows
+    from daifuku.sales.selectors import deals as deal_selectors
+
+    limit = deal_selectors.BOARD_CARDS_PER_COLUMN
+    for index in range(limit + 3):
+        DealFactory(owner=rep_a, amount=Decimal("1000"), board_order=float(index))
+    client.force_login(rep_a)
+    # when
+    html = client.get("/sales/deals/board/").content.decode()
+    # then: the first cards by board order, the totals over all of them, and the rest counted
+    assert html.count("data-deal-id=") == limit
+    assert "ほか3件（一覧で表示）" in html
+    assert f"<span data-total-count>{limit + 3}</span>" in html

@@ -75,6 +75,13 @@ class Deal(VersionedModel):
             models.Index(fields=["deleted_at", "expected_close_date"], name="deal_close_idx"),
             models.Index(fields=["deleted_at", "closed_on"], name="deal_closed_on_idx"),
             models.Index(fields=["company", "deleted_at", "-created_at"], name="deal_company_idx"),
+            # Covers the board's column totals (grouped by stage, currency and close date): an
+            # index-only scan instead of reading every deal row of the pipeline.
+            models.Index(
+                fields=["pipeline", "stage", "currency", "expected_close_date", "amount", "probability"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="deal_board_totals_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(probability__lte=100), name="deal_probability_0_100"),
@@ -84,6 +91,12 @@ class Deal(VersionedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def amount_display(self) -> str:
+        """¥1,200,000 / $12,000.50: the amount with its currency's symbol and decimals (no locale lookup)."""
+        currency = self.currency
+        return f"{currency.symbol or currency.code}{self.amount:,.{currency.decimals}f}"
 
     @property
     def gross_profit(self):  # type: ignore[no-untyped-def]

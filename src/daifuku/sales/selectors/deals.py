@@ -28,9 +28,8 @@ from django.db.models import (
     Sum,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -57,7 +56,14 @@ DEAL_SORTS: dict[str, tuple[str, ...]] = {
     "-name": ("-name", "-id"),
 }
 DEFAULT_SORT = "close"
-BOARD_CARDS_PER_COLUMN = 100
+# What a card shows: loading only these columns halves the board's model-building time.
+BOARD_CARD_FIELDS = (
+    "id", "name", "version", "stage_id", "board_order", "amount", "currency__code", "currency__symbol",
+    "currency__decimals", "expected_close_date", "next_action_date", "last_activity_at", "created_at",
+    "company__name", "company__legal_form", "company__legal_form_position", "owner__username",
+    "owner__last_name", "owner__first_name",
+)  # fmt: skip
+BOARD_CARDS_PER_COLUMN = 50  # the rest of a column is one click away in the list (ほか N件)
 
 
 @dataclass
@@ -350,26 +356,23 @@ def deal_board(*, user: User, pipeline: Pipeline, filters: DealFilters | None = 
     Totals are in yen: each (currency, expected close date) group is converted at the rate of that
     date (today's for deals without one); a column's amount and weighted amount (amount × the deal's
     probability) are rounded to the yen once. Queries: stages, totals, rates (only when a foreign
-    currency is present), cards.
+    currency is present), then one query per stage for its cards — each an index range on
+    (pipeline, deleted_at, stage, board_order) that stops after the column's limit, where one window
+    query over every deal of the pipeline cost ≈ 290 ms at 30,000 deals.
     """
     base = _board_base(user, pipeline, filters)
     columns = {s.pk: Column(stage=s) for s in stage_list(pipeline=pipeline)}
     missing = _fill_totals(base, columns)
     cards = (
         with_stale(base, pipelines=[(pipeline.pk, pipeline.stale_days)])
-        .annotate(
-            position=Window(
-                RowNumber(), partition_by=[F("stage_id")], order_by=[F("board_order").asc(), F("id").asc()]
-            )
-        )
-        .filter(position__lte=BOARD_CARDS_PER_COLUMN)
         .select_related("company", "owner", "currency")
-        .order_by("stage_id", "board_order", "id")
+        .only(*BOARD_CARD_FIELDS)
     )
-    for deal in cards:
-        column = columns.get(deal.stage_id)
-        if column is not None:
-            column.deals.append(deal)
+    for stage_id, column in columns.items():
+        if column.count:
+            column.deals = list(
+                cards.filter(stage_id=stage_id).order_by("board_order", "id")[:BOARD_CARDS_PER_COLUMN]
+            )
     return Board(pipeline=pipeline, columns=list(columns.values()), missing_rates=missing)
 
 

@@ -34,13 +34,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import Case, DateField, DecimalField, ExpressionWrapper, F, Func, Q, QuerySet, Sum, When
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from daifuku.core import visibility
 from daifuku.core.models import CompanyProfile, Role, Scope, Team, User
-from daifuku.core.money import RateTable
+from daifuku.core.money import BASE_CURRENCY, RateTable
 from daifuku.sales.models import Deal, PipelineSnapshot, SalesTarget
 from daifuku.sales.selectors.deals import deal_queryset
 
@@ -385,13 +385,40 @@ def _month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
+class MonthStart(Func):
+    """The first day of a date's month, computed by the database itself.
+
+    SQLite: ``date(x, 'start of month')`` (built in; Django's ``TruncMonth`` calls back into Python
+    for every row there). PostgreSQL: ``DATE_TRUNC`` cast back to a date.
+    """
+
+    output_field = DateField()
+    template = "CAST(DATE_TRUNC('month', %(expressions)s) AS date)"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(
+            compiler, connection, template="date(%(expressions)s, 'start of month')", **extra
+        )
+
+
+def _conversion_day(field: str) -> Case:
+    """The day a group is converted at: the deal's own day for foreign currencies; for yen (rate 1) the
+    month, so yen deals are summed per month in SQL instead of per day (a few groups, not thousands)."""
+    return Case(
+        When(currency_id=BASE_CURRENCY, then=MonthStart(field)),
+        default=F(field),
+        output_field=DateField(),
+    )
+
+
 def _deal_figures(
     deals: QuerySet[Deal], *, key_field: str, period: Period
 ) -> tuple[dict[tuple[int | None, dt.date], Figures], list[str]]:
     """Won, weighted and best-case sums per (row key, month) in yen: two grouped queries."""
     won_rows = list(
         deals.filter(stage__is_won=True, closed_on__range=(period.start, period.end))
-        .values(key_field, "closed_on", "currency_id")
+        .annotate(day=_conversion_day("closed_on"))
+        .values(key_field, "day", "currency_id")
         .annotate(amount_sum=Sum("amount"), cost_sum=Sum("cost"))
         .order_by()
     )
@@ -401,7 +428,8 @@ def _deal_figures(
             stage__is_lost=False,
             expected_close_date__range=(period.start, period.end),
         )
-        .values(key_field, "expected_close_date", "currency_id")
+        .annotate(day=_conversion_day("expected_close_date"))
+        .values(key_field, "day", "currency_id")
         .annotate(
             weighted_sum=Sum(ExpressionWrapper(F("amount") * F("probability"), output_field=_WIDE)),
             weighted_cost=Sum(ExpressionWrapper(F("cost") * F("probability"), output_field=_WIDE)),
@@ -417,13 +445,13 @@ def _deal_figures(
         return rates.to_base(Decimal(value or 0), code, day)
 
     for r in won_rows:
-        day, code = r["closed_on"], r["currency_id"]
+        day, code = r["day"], r["currency_id"]
         cell = cells[(r[key_field], _month_of(day))]
         amount = Decimal(r["amount_sum"] or 0)
         cell.won += yen(amount, code, day)
         cell.won_gross_profit += yen(amount - Decimal(r["cost_sum"] or 0), code, day)
     for r in open_rows:
-        day, code = r["expected_close_date"], r["currency_id"]
+        day, code = r["day"], r["currency_id"]
         cell = cells[(r[key_field], _month_of(day))]
         weighted = Decimal(r["weighted_sum"] or 0) / HUNDRED
         cell.weighted += yen(weighted, code, day)

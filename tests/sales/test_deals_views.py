@@ -436,3 +436,21 @@ def test_a_rep_of_another_team_cannot_log_on_the_deal(client, rep_b, company_of_
     # then
     assert response.status_code == 404
     assert not Activity.objects.exists()
+
+
+def test_deal_history_names_competitor_changes(client, rep_a, company_of_rep_a):
+    # given
+    from daifuku.sales.services import competitors
+
+    deal = DealFactory(owner=rep_a, company=company_of_rep_a)
+    rival = competitors.competitor_create(
+        by=UserFactory(role="manager", team=rep_a.team), data={"name": "他社A"}
+    )
+    competitors.deal_competitor_set(deal=deal, competitor=rival, by=rep_a, data={"offer_price": "900000"})
+    client.force_login(rep_a)
+    # when
+    html = client.get(reverse("sales:deal_detail", args=[deal.pk])).content.decode()
+    # then
+    history = html[html.index("data-deal-history") :]
+    assert "競合を追加" in history and "競合、競合の提示価格" in history
+    assert "competitor_add" not in html

@@ -214,12 +214,22 @@ ACTION_LABELS = {
     "stage": gettext_lazy("ステージ変更"),
     "delete": gettext_lazy("ごみ箱へ移動"),
     "restore": gettext_lazy("復元"),
+    "competitor_add": gettext_lazy("競合を追加"),
+    "competitor_update": gettext_lazy("競合を更新"),
+    "competitor_remove": gettext_lazy("競合を削除"),
+}
+# Fields of the competitor entries (services/competitors.py), which are not Deal fields.
+EXTRA_FIELD_LABELS = {
+    "competitor": gettext_lazy("競合"),
+    "offer_price": gettext_lazy("競合の提示価格"),
 }
 
 
 def _field_label(name: str) -> str:
     if name == "lines":
         return _("明細")
+    if name in EXTRA_FIELD_LABELS:
+        return str(EXTRA_FIELD_LABELS[name])
     try:
         return str(Deal._meta.get_field(name).verbose_name)
     except FieldDoesNotExist:

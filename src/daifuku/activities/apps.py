@@ -8,4 +8,4 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("活動")
 
     def ready(self) -> None:
-        from daifuku.activities import menu, subscribers  # noqa: F401  (nav entries, event subscribers)
+        from daifuku.activities import import_targets, menu, subscribers  # noqa: F401  (import target, nav, events)

@@ -11,22 +11,16 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from daifuku.catalog import selectors, services
 from daifuku.catalog.models import BillingType, Product, ProductCategory
-from daifuku.core import audit, search
-from daifuku.core.models import AuditEntry, TaxCategory, User
-from daifuku.imports import fastinsert
-from daifuku.imports.models import DedupMode
+from daifuku.core.models import TaxCategory, User
 from daifuku.imports.targets import (
-    WRITE_BATCH,
     FieldSpec,
     ModelTarget,
     RowResult,
-    WrittenRecord,
     _Pending,
     register,
 )
@@ -74,6 +68,7 @@ class ProductTarget(ModelTarget):
     label = gettext_lazy("商品")
     object_type = selectors.PRODUCT
     virtual_fields = frozenset({"category_name"})
+    key_fields = ()  # the code is the key as entered; no derived columns
 
     def __init__(self) -> None:
         super().__init__()
@@ -116,64 +111,16 @@ class ProductTarget(ModelTarget):
             errors.pop(labels["name"], None)
         return errors
 
+    def can_edit_existing(self, by: User, obj: Any) -> bool:
+        """Products have no owner or team; ``check_permission`` admitted only those who may change all."""
+        return True
+
     def _match_and_apply(
         self, rows: list[tuple[RowResult, dict[str, Any]]], *, by: User, dedup: str, labels: dict[str, str]
     ) -> list[_Pending]:
-        """``ModelTarget._match_and_apply`` for reference data, matching on 商品コード only.
-
-        The base method asks ``visibility.can_edit`` about each matched record, which needs an owner and
-        a team; products have neither and ``check_permission`` already admitted only those who may change
-        every product. A new product that no row of the file gave a 商品名 is refused here, once it is
-        known not to match an existing one.
-        """
-        probes: list[tuple[RowResult, dict[str, Any], Any, list[tuple[str, Any]]]] = []
-        codes: set[str] = set()
-        for result, data in rows:
-            probe = self._build(data, by)
-            keys = self.dedup_keys(probe) if dedup != DedupMode.CREATE else []
-            codes.update(value for _lookup, value in keys)
-            probes.append((result, data, probe, keys))
-        existing: dict[str, Any] = {}
-        if codes:
-            for product in self.visible_queryset(by).filter(code__in=codes):
-                existing[product.code] = product
-        in_file: dict[str, _Pending] = {}
-        pending: list[_Pending] = []
-        for result, data, probe, keys in probes:
-            errors = self._validate(probe, data, labels)
-            if errors:
-                result.errors = errors
-                continue
-            code = keys[0][1] if keys else None
-            target = in_file.get(code) if code else None
-            if target is None and code in existing:
-                target = _Pending(existing[code], [], is_new=False)
-            if target is None:
-                target = _Pending(probe, [result.row_number], is_new=True)
-                pending.append(target)
-                result.decision = "create"
-                result.data = data
-            else:
-                result.match_id = None if target.is_new else target.obj.pk
-                if dedup == DedupMode.SKIP:
-                    result.decision = "skip"
-                    result.note = (
-                        _("ファイル内の %(row)s 行目と重複") % {"row": target.row_numbers[0]}
-                        if target.is_new
-                        else _("既存のデータと重複")
-                    )
-                    continue
-                if target.before is None and not target.is_new:
-                    target.before = self._snapshot(target.obj)
-                    pending.append(target)
-                changed = self._apply_update(target.obj, data, overwrite=dedup == DedupMode.OVERWRITE)
-                target.row_numbers.append(result.row_number)
-                result.decision = "update" if changed or not target.is_new else "skip"
-                result.data = data
-                if target.is_new:
-                    result.note = _("ファイル内の %(row)s 行目に統合") % {"row": target.row_numbers[0]}
-            if code:
-                in_file.setdefault(code, target)
+        """Match on 商品コード as the base class does; then refuse a new product that no row of the file
+        gave a 商品名 (known only once it is known not to match an existing one)."""
+        pending = super()._match_and_apply(rows, by=by, dedup=dedup, labels=labels)
         results = {result.row_number: result for result, _data in rows}
         kept = []
         for p in pending:
@@ -212,58 +159,6 @@ class ProductTarget(ModelTarget):
                 result.note = _("分類「%(name)s」を新規登録") % {"name": name}
             else:
                 data["category"] = category
-
-    def _write(self, pending: list[_Pending], results: list[RowResult], *, by: User) -> list[WrittenRecord]:
-        """``ModelTarget._write`` for a model without name keys: bulk insert/update, bulk audit, search."""
-        now = timezone.now()
-        new_pending = [p for p in pending if p.is_new]
-        new_objs = [p.obj for p in new_pending]
-        fastinsert.insert(new_objs)
-        updated: list[tuple[_Pending, dict[str, Any]]] = []
-        for p in pending:
-            if p.is_new or p.before is None:
-                continue
-            delta = audit.diff(p.before, self._snapshot(p.obj))
-            if delta:
-                p.obj.version += 1
-                p.obj.updated_at = now
-                updated.append((p, delta))
-        if updated:
-            changed = sorted({name for _p, delta in updated for name in delta})
-            Product.objects.bulk_update(
-                [p.obj for p, _d in updated], [*changed, "version", "updated_at"], batch_size=WRITE_BATCH
-            )
-        entries = [
-            audit.entry_values(
-                obj, by=by, action="create", changes=audit.diff({}, self._snapshot(obj)), via="import"
-            )
-            for obj in new_objs
-        ]
-        entries += [
-            audit.entry_values(p.obj, by=by, action="update", changes=delta, via="import")
-            for p, delta in updated
-        ]
-        entry_ids = fastinsert.insert_values(AuditEntry, entries)
-        search.reindex_many(
-            self.object_type, [*new_objs, *(p.obj for p, _d in updated)], batch_size=WRITE_BATCH
-        )
-        written = [
-            WrittenRecord(p.row_numbers[0], self.object_type, p.obj.pk, "created", entry_id)
-            for p, entry_id in zip(new_pending, entry_ids, strict=False)
-        ]
-        written += [
-            WrittenRecord(p.row_numbers[0], self.object_type, p.obj.pk, "updated", entry_id, delta)
-            for (p, delta), entry_id in zip(updated, entry_ids[len(new_objs) :], strict=True)
-        ]
-        unchanged = {id(p.obj) for p in pending if not p.is_new and p.before is not None} - {
-            id(p.obj) for p, _d in updated
-        }
-        rows_unchanged = {n for p in pending if id(p.obj) in unchanged for n in p.row_numbers}
-        for result in results:
-            if result.row_number in rows_unchanged and result.decision == "update":
-                result.decision = "skip"
-                result.note = _("変更なし")
-        return written
 
 
 register(ProductTarget)

@@ -389,7 +389,7 @@ def job_undo(*, job: ImportJob, by: User) -> ImportJob:
     kept: list[str] = []
     with context.acting(via="import"):
         for object_type in {r for r in job.records.values_list("object_type", flat=True).distinct()}:
-            model = search.registration(object_type).model
+            model = targets.model_for(object_type)
             created = job.records.filter(object_type=object_type, action=ImportRecord.CREATED)
             for chunk in _chunks(created.values_list("object_id", flat=True).order_by("object_id")):
                 _trash_many(model, object_type, chunk, by=by, now=now)

@@ -120,6 +120,19 @@ def all_targets() -> list[Target]:
     return [cls() for cls in _registry.values()]
 
 
+def model_for(object_type: str) -> type[models.Model]:
+    """The model a registered target writes records of ``object_type`` to (for undo)."""
+    for cls in _registry.values():
+        if cls.object_type != object_type:
+            continue
+        model = getattr(cls(), "model", None)  # some targets set their model when instantiated
+        if model is not None:
+            return model
+    if search.is_registered(object_type):
+        return search.registration(object_type).model
+    raise LookupError(f"no import target writes {object_type!r}")
+
+
 # Header guessing
 
 
@@ -188,6 +201,8 @@ class ModelTarget(Target):
 
     model: type[models.Model]
     virtual_fields: frozenset[str] = frozenset()
+    # Derived columns ``set_keys`` maintains, saved with every bulk update (none for e.g. products).
+    key_fields: tuple[str, ...] = ("name_key", "kana_key")
     side_written: list[WrittenRecord]
 
     def __init__(self) -> None:
@@ -227,6 +242,10 @@ class ModelTarget(Target):
 
     def search_objects(self, objs: list[Any]) -> Iterable[Any]:
         return objs
+
+    def can_edit_existing(self, by: User, obj: Any) -> bool:
+        """May ``by`` change the matched record ``obj`` (owned records: owner/team scope)?"""
+        return visibility.can_edit(by, obj, self.object_type)
 
     # The batch
 
@@ -338,7 +357,7 @@ class ModelTarget(Target):
                 result.data = data
             else:
                 result.match_id = None if target.is_new else target.obj.pk
-                if not target.is_new and not visibility.can_edit(by, target.obj, self.object_type):
+                if not target.is_new and not self.can_edit_existing(by, target.obj):
                     if dedup == DedupMode.SKIP:
                         result.decision = "skip"
                         result.note = _("既存のデータと重複")
@@ -410,7 +429,7 @@ class ModelTarget(Target):
             update_fields = [self.model._meta.get_field(n).name for n in changed_fields]
             self.model._default_manager.bulk_update(
                 [p.obj for p, _d in updated],
-                [*update_fields, "version", "updated_at", "name_key", "kana_key"],
+                [*update_fields, "version", "updated_at", *self.key_fields],
                 batch_size=WRITE_BATCH,
             )
         entries = [
@@ -424,11 +443,12 @@ class ModelTarget(Target):
             for p, delta in updated
         ]
         entry_ids = fastinsert.insert_values(AuditEntry, entries)
-        search.reindex_many(
-            self.object_type,
-            self.search_objects([*new_objs, *(p.obj for p, _d in updated)]),
-            batch_size=WRITE_BATCH,
-        )
+        if search.is_registered(self.object_type):  # records outside the global search have no documents
+            search.reindex_many(
+                self.object_type,
+                self.search_objects([*new_objs, *(p.obj for p, _d in updated)]),
+                batch_size=WRITE_BATCH,
+            )
         written = [
             WrittenRecord(p.row_numbers[0], self.object_type, p.obj.pk, "created", entry_id)
             for p, entry_id in zip(new_pending, entry_ids, strict=False)
@@ -785,3 +805,58 @@ class ContactTarget(ModelTarget):
 
 register(CompanyTarget)
 register(ContactTarget)
+
+
+# Lookups shared by targets whose rows name a company or a user (deals, activities …)
+
+
+def match_companies(by: User, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """(会社名, 法人番号) pairs → the company ``by`` can see: by 法人番号 first, then by the normalized
+    name key (``jp.company_name_key``), oldest first. Pairs that match nothing are left out; one query."""
+    pairs = {(str(name).strip(), jp.clean_digits(str(number))) for name, number in wanted}
+    numbers = {number for _name, number in pairs if number}
+    keys = {jp.company_name_key(name) for name, _number in pairs if name}
+    if not numbers and not keys:
+        return {}
+    from daifuku.customers.selectors import company_queryset
+
+    by_number: dict[str, Any] = {}
+    by_key: dict[str, Any] = {}
+    qs = company_queryset(user=by).filter(
+        models.Q(corporate_number__in=numbers) | models.Q(name_key__in=keys)
+    )
+    for company in qs.order_by("pk"):
+        if company.corporate_number:
+            by_number.setdefault(company.corporate_number, company)
+        by_key.setdefault(company.name_key, company)
+    found: dict[tuple[str, str], Any] = {}
+    for name, number in pairs:
+        company: Any = by_number.get(number) if number else None
+        company = company or (by_key.get(jp.company_name_key(name)) if name else None)
+        if company is not None:
+            found[(name, number)] = company
+    return found
+
+
+def user_name_key(text: str) -> str:
+    return jp.fold(text).replace(" ", "")
+
+
+def match_users(names: Iterable[str]) -> dict[str, User]:
+    """Cell text → the active user whose ユーザー名 it is, else whose 姓名 (spaces ignored); one query."""
+    wanted = {str(n).strip() for n in names if str(n).strip()}
+    if not wanted:
+        return {}
+    users = list(User.objects.filter(is_active=True).select_related("team").order_by("pk"))
+    by_username = {u.username: u for u in users}
+    by_name: dict[str, User] = {}
+    for u in users:
+        full = user_name_key(f"{u.last_name}{u.first_name}")
+        if full:
+            by_name.setdefault(full, u)
+    found: dict[str, User] = {}
+    for name in wanted:
+        user = by_username.get(name) or by_name.get(user_name_key(name))
+        if user is not None:
+            found[name] = user
+    return found

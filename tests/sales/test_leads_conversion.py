@@ -10,7 +10,7 @@ from daifuku.customers.models import Company, Contact
 from daifuku.sales.models import Deal, Lead
 from daifuku.sales.selectors.leads import lead_conversion_candidates
 from daifuku.sales.services import leads as services
-from tests.activities.factories import ActivityFactory
+from tests.activities.factories import ActivityFactory, TaskFactory
 from tests.factories import CompanyFactory, ContactFactory
 from tests.sales.factories import KeyedLeadFactory, default_pipeline
 
@@ -239,6 +239,26 @@ def test_the_leads_activities_move_to_the_deal_and_company(rep_a, yamada_lead, e
     other.refresh_from_db()
     assert (other.related_type, other.related_id) == ("sales.lead", yamada_lead.pk + 1000)
     assert AuditEntry.objects.get(object_type="sales.lead", action="convert").note == "活動 1 件を移動"
+
+
+def test_the_leads_open_tasks_follow_it_to_the_deal(rep_a, yamada_lead, existing_yamada):
+    # given: a follow-up task about the lead
+    task = TaskFactory(owner=rep_a, title="見積を送る", related_type="sales.lead", related_id=yamada_lead.pk)
+    # when
+    lead = services.lead_convert(lead=yamada_lead, by=rep_a, company=existing_yamada.pk)
+    # then
+    task.refresh_from_db()
+    assert (task.related_type, task.related_id, task.company, task.contact) == (
+        "sales.deal",
+        lead.converted_deal.pk,
+        existing_yamada,
+        lead.converted_contact,
+    )
+    assert (
+        AuditEntry.objects.filter(object_type="activities.task", object_id=task.pk, action="update").count()
+        == 1
+    )
+    assert AuditEntry.objects.get(object_type="sales.lead", action="convert").note == "タスク 1 件を移動"
 
 
 def test_permission_denied_leaves_everything_unchanged(rep_a, rep_a2, yamada_lead, existing_yamada):

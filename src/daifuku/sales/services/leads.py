@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from daifuku.activities.models import Activity
+from daifuku.activities.models import Activity, Task
 from daifuku.core import audit, events, jp, search, visibility
 from daifuku.core.models import RoleScope, Scope, Team, User
 from daifuku.core.services import NOTIFICATION_KINDS, check_version, notify, trash_record
@@ -515,8 +515,10 @@ def lead_summary_note(lead: Lead) -> str:
     return "\n".join(lines)
 
 
-def _move_history(lead: Lead, *, by: User, company: Company, contact: Contact, deal: Deal | None) -> int:
-    """Re-point the lead's activities to the deal (when one is made) and the company; audited."""
+def _move_history(
+    lead: Lead, *, by: User, company: Company, contact: Contact, deal: Deal | None
+) -> tuple[int, int]:
+    """Re-point the lead's activities and tasks to the deal (when one is made) and the company; audited."""
     moved = 0
     activities = Activity.objects.select_for_update().filter(related_type=LEAD_TYPE, related_id=lead.pk)
     for activity in activities.order_by("id"):
@@ -531,7 +533,32 @@ def _move_history(lead: Lead, *, by: User, company: Company, contact: Contact, d
         audit.record(activity, by=by, action="update", changes=delta, note=_("引合の商談化で移動"))
         events.emit("activity.updated", activity=activity, by=by, changes=delta)
         moved += 1
-    return moved
+    # Open follow-ups (tasks) about the lead follow it too, so nobody's next action is orphaned.
+    fields = ["company", "contact", "related_type", "related_id"]
+    tasks = 0
+    for task in (
+        Task.objects.select_for_update().filter(related_type=LEAD_TYPE, related_id=lead.pk).order_by("id")
+    ):
+        before = audit.snapshot(task, fields)
+        task.company, task.contact = company, contact
+        if deal is not None:
+            task.related_type, task.related_id = DEAL_TYPE, deal.pk
+        task.version += 1
+        task.save(update_fields=[*fields, "version", "updated_at"])
+        delta = audit.diff(before, audit.snapshot(task, fields))
+        audit.record(task, by=by, action="update", changes=delta, note=_("引合の商談化で移動"))
+        events.emit("task.updated", task=task, by=by, changes=delta)
+        tasks += 1
+    return moved, tasks
+
+
+def _moved_note(activities: int, tasks: int) -> str:
+    parts = []
+    if activities:
+        parts.append(_("活動 %(n)s 件を移動") % {"n": activities})
+    if tasks:
+        parts.append(_("タスク %(n)s 件を移動") % {"n": tasks})
+    return "、".join(parts)
 
 
 @transaction.atomic
@@ -613,13 +640,13 @@ def lead_convert(
     lead.converted_company, lead.converted_contact, lead.converted_deal = chosen_company, chosen_contact, deal
     lead.version += 1
     lead.save(update_fields=[*fields, "version", "updated_at"])
-    moved = _move_history(lead, by=by, company=chosen_company, contact=chosen_contact, deal=deal)
+    moved, tasks = _move_history(lead, by=by, company=chosen_company, contact=chosen_contact, deal=deal)
     audit.record(
         lead,
         by=by,
         action="convert",
         changes=audit.diff(before, audit.snapshot(lead, fields)),
-        note=_("活動 %(n)s 件を移動") % {"n": moved} if moved else "",
+        note=_moved_note(moved, tasks),
     )
     events.emit("lead.converted", lead=lead, by=by, company=chosen_company, contact=chosen_contact, deal=deal)
     return lead

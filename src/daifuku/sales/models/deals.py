@@ -75,6 +75,13 @@ class Deal(VersionedModel):
             models.Index(fields=["deleted_at", "expected_close_date"], name="deal_close_idx"),
             models.Index(fields=["deleted_at", "closed_on"], name="deal_closed_on_idx"),
             models.Index(fields=["company", "deleted_at", "-created_at"], name="deal_company_idx"),
+            # The board's cards of one column in board order: an index range that stops at the column's
+            # limit (PostgreSQL cannot order by board_order through deleted_at in deal_board_idx).
+            models.Index(
+                fields=["pipeline", "stage", "board_order", "id"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="deal_live_board_order_idx",
+            ),
             # Covers the board's column totals (grouped by stage, currency and close date): an
             # index-only scan instead of reading every deal row of the pipeline.
             models.Index(

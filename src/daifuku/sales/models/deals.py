@@ -75,6 +75,18 @@ class Deal(VersionedModel):
             models.Index(fields=["deleted_at", "expected_close_date"], name="deal_close_idx"),
             models.Index(fields=["deleted_at", "closed_on"], name="deal_closed_on_idx"),
             models.Index(fields=["company", "deleted_at", "-created_at"], name="deal_company_idx"),
+            # The deal list's default order (受注予定日順) over live deals, for all and for one team:
+            # partial, because PostgreSQL cannot order through deleted_at in the middle of an index.
+            models.Index(
+                fields=["expected_close_date", "id"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="deal_live_close_idx",
+            ),
+            models.Index(
+                fields=["team", "expected_close_date", "id"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="deal_live_team_close_idx",
+            ),
             # The board's cards of one column in board order: an index range that stops at the column's
             # limit (PostgreSQL cannot order by board_order through deleted_at in deal_board_idx).
             models.Index(

@@ -7,8 +7,9 @@ computes every derived value the services compute, with the kernel's own functio
 ``core.search`` and ``search.grams``), open affiliations, a "create" audit entry per company.
 So list, search and detail pages see data shaped exactly as if people had typed it.
 
-Deals are generated in the default pipeline (with a few dollar deals and monthly USD rates).
-Activities, tasks and quotes are not generated yet; the generator grows one step per kind.
+Deals are generated in the default pipeline (with a few dollar deals and monthly USD rates), then
+activities with the timeline rows their subscriber writes, and tasks. Quotes are not generated yet;
+the generator grows one step per kind.
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ class Result:
     companies: int = 0
     contacts: int = 0
     deals: int = 0
+    activities: int = 0
+    timeline_entries: int = 0
+    tasks: int = 0
     search_documents: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # this process only; the database server's own work is not in it
@@ -195,6 +199,8 @@ class _Generator:
         self.kana_key = lru_cache(maxsize=300_000)(jp.kana_sort_key)
         self.addresses = self._addresses(REGIONS)
         self.result = Result(seed=seed, scale=scale.name)
+        self.company_contacts: dict[int, list[tuple[int, str]]] = {}
+        self.company_deals: dict[int, list[tuple[int, dt.datetime]]] = {}
 
     # Reference data
 
@@ -429,6 +435,8 @@ class _Generator:
         rows: list[tuple[Any, ...]] = []
         aff_rows: list[tuple[Any, ...]] = []
         deleted = 0
+        # Live contacts of each company (index → [(pk, full name)]), for the activities step.
+        self.company_contacts: dict[int, list[tuple[int, str]]] = {}
         for n in range(scale.contacts):
             pk = first_id + n
             family, family_kana = FAMILY_NAMES[_pick(family_cum, rng.random() * family_cum[-1])]
@@ -486,6 +494,8 @@ class _Generator:
             if is_deleted:
                 deleted += 1  # trashed: services remove its search row
             else:
+                if index >= 0:
+                    self.company_contacts.setdefault(index, []).append((pk, f"{family} {given}".strip()))
                 company = SimpleNamespace(display_name=self.company_display[index]) if index >= 0 else None
                 docs.add(pk, SimpleNamespace(**values, email_alt="", company=company))
             if company_id is not None:
@@ -549,6 +559,8 @@ class _Generator:
         docs = _SearchWriter(self, "deal", SearchDocument) if self.search.is_registered("deal") else None
         first_id = _next_id(Deal)
         rows: list[tuple[Any, ...]] = []
+        # Deals of each company (index → [(pk, created_at)]), for the activities step.
+        self.company_deals: dict[int, list[tuple[int, dt.datetime]]] = {}
         for n in range(scale.deals):
             pk = first_id + n
             c = _pick(company_cum, rng.random() * company_cum[-1])
@@ -578,6 +590,7 @@ class _Generator:
                 "price" if stage.is_lost else "", created, last_activity, float(n), 1, created, created,
             )  # fmt: skip
             rows.append(values)
+            self.company_deals.setdefault(c, []).append((pk, created))
             if docs is not None:
                 docs.add(
                     pk,
@@ -599,6 +612,273 @@ class _Generator:
             docs.flush()
             self.result.search_documents += docs.count
         self.result.deals = scale.deals
+
+    # Activities and their timeline rows
+
+    ACTIVITY_KINDS = [
+        ("call_out", 30), ("call_in", 12), ("email", 25), ("visit", 10), ("meeting", 5),
+        ("web_meeting", 8), ("note", 5), ("letter", 2), ("inquiry", 1.5), ("request", 1), ("complaint", 0.5),
+    ]  # fmt: skip
+    ACTIVITY_TEXT = {
+        "call_out": [
+            ("ご提案内容の確認のお電話", "先日お送りした提案書について、ご不明点がないか確認しました。"),
+            ("アポイント調整", "来週の訪問日程を調整。担当者の方のご都合を伺いました。"),
+            ("見積のフォロー", "お送りした見積について社内検討の状況を伺いました。"),
+        ],
+        "call_in": [
+            ("納期についてのお問い合わせ", "先方より納期の確認のお電話。来月中旬の予定とお伝えしました。"),
+            ("請求書の再発行依頼", "宛名変更のため請求書の再発行をご依頼いただきました。"),
+        ],
+        "email": [
+            ("資料送付のご連絡", "製品カタログと導入事例を送付しました。"),
+            ("お打ち合わせのお礼", "本日のお打ち合わせのお礼と議事録を送付しました。"),
+            ("お見積書送付", "ご依頼いただいたお見積書をPDFで送付しました。"),
+        ],
+        "visit": [
+            ("定期訪問", "ご担当者様と面談。来期の予算編成の時期と導入計画を伺いました。"),
+            ("新製品のご紹介", "新製品のデモを実施。情報システム部の方にも同席いただきました。"),
+        ],
+        "meeting": [
+            ("要件定義打ち合わせ", "現行業務の流れと課題を整理し、次回までに要件一覧を作成することに。"),
+        ],
+        "web_meeting": [
+            ("オンライン商談", "Web会議でサービス概要をご説明。決裁者は部長とのこと。"),
+            ("導入後の定例会", "運用状況を確認。追加ライセンスのご相談あり。"),
+        ],
+        "note": [("社内メモ", "競合他社も提案中との情報。価格面での比較が予想される。")],
+        "letter": [("年末のご挨拶状", "年末のご挨拶状とカレンダーを郵送しました。")],
+        "inquiry": [
+            ("サービス内容のお問い合わせ", "Webサイトからのお問い合わせ。料金体系について回答しました。"),
+        ],
+        "request": [("機能追加のご要望", "帳票の出力形式にCSVを追加してほしいとのご要望。")],
+        "complaint": [
+            ("納品遅延のご指摘", "納品が予定より遅れたとのご指摘。経緯をご説明し、お詫びしました。"),
+        ],
+    }
+    OUTCOMES = [
+        "",
+        "",
+        "前向きにご検討いただける見込み。",
+        "来月に再度ご連絡することに。",
+        "社内稟議中とのこと。",
+    ]
+
+    def activities(self) -> None:
+        """Activities skewed over companies, with the timeline rows ``activities.subscribers`` writes.
+
+        The heaviest company holds about 1/300 of all activities (10,000 at 1m, 1,000 at 100k). The
+        owner is the company's owner, sometimes a colleague of the same team; the owner is the one
+        participant (what ``activity_log`` does by default). About 12 % are about one of the company's
+        deals (``related_type`` "sales.deal"); those deals' ``last_activity_at`` is moved forward as
+        ``sales.subscribers`` does. Not written: the audit entry of each activity (the timeline and
+        the pages read none of it).
+        """
+        from daifuku.activities.models import Activity, TimelineEntry
+
+        rng, scale = self.rng, self.scale
+        if not scale.activities:
+            return
+        owners = self.reps + self.managers
+        display = {u.pk: u.display_name for u in owners}
+        owner_team = {u.pk: u.team_id for u in owners}
+        colleagues: dict[int | None, list[int]] = {}
+        for u in owners:
+            colleagues.setdefault(u.team_id, []).append(u.pk)
+        company_cum = _cumulative(_skewed_weights(rng, len(self.company_ids), top_share=1 / 300))
+        kinds = [k for k, _w in self.ACTIVITY_KINDS]
+        kind_cum = _cumulative([w for _k, w in self.ACTIVITY_KINDS])
+        columns = [
+            "id", "kind", "occurred_at", "duration_minutes", "company_id", "owner_id", "team_id", "subject",
+            "body", "outcome", "status", "response", "closed_at", "related_type", "related_id", "version",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        table = _Table(Activity, columns)
+        participants = _Table(Activity.participants.through, ["activity_id", "user_id"])
+        contacts_m2m = _Table(Activity.contacts.through, ["activity_id", "contact_id"])
+        timeline = _Table(
+            TimelineEntry,
+            ["kind", "occurred_at", "company_id", "contact_id", "actor_id", "owner_id", "team_id",
+             "object_type", "source_type", "source_id", "title", "summary", "data"],
+        )  # fmt: skip
+        first_id = _next_id(Activity)
+        span = 730 * 24 * 60  # the last two years, in minutes
+        rows: list[tuple[Any, ...]] = []
+        part_rows: list[tuple[int, int]] = []
+        contact_rows: list[tuple[int, int]] = []
+        entries: list[tuple[Any, ...]] = []
+        touched: dict[int, dt.datetime] = {}
+        n_entries = 0
+        for n in range(scale.activities):
+            pk = first_id + n
+            c = _pick(company_cum, rng.random() * company_cum[-1])
+            owner_id = self.company_owner[c]
+            if rng.random() < 0.15:
+                owner_id = rng.choice(colleagues[owner_team[owner_id]])
+            team_id = owner_team[owner_id]
+            kind = kinds[_pick(kind_cum, rng.random() * kind_cum[-1])]
+            subject, body = rng.choice(self.ACTIVITY_TEXT[kind])
+            related_type, related_id = "", None
+            deals = self.company_deals.get(c)
+            if deals and rng.random() < 0.12:
+                related_id, deal_created = rng.choice(deals)
+                related_type = "sales.deal"
+                window = max(1, int((NOW - deal_created).total_seconds() // 60))
+                occurred = NOW - dt.timedelta(minutes=rng.randint(0, window))
+                if related_id not in touched or touched[related_id] < occurred:
+                    touched[related_id] = occurred
+            else:
+                occurred = NOW - dt.timedelta(minutes=rng.randint(0, span))
+            duration = rng.choice([15, 30, 60, 90]) if kind in ("visit", "meeting", "web_meeting") else None
+            if duration is None and kind in ("call_in", "call_out"):
+                duration = rng.choice([5, 10, 15])
+            outcome = rng.choice(self.OUTCOMES)
+            status, response, closed_at = "", "", None
+            if kind in ("complaint", "request"):
+                status = rng.choice(["open", "answered", "closed", "closed"])
+                if status != "open":
+                    response = "担当部署と確認のうえ、対応方針をご連絡しました。"
+                if status == "closed":
+                    closed_at = min(NOW, occurred + dt.timedelta(days=rng.randint(1, 14)))
+            people = self.company_contacts.get(c, [])
+            roll = rng.random()
+            chosen = (
+                []
+                if not people or roll < 0.25
+                else rng.sample(people, k=2 if roll > 0.92 and len(people) > 1 else 1)
+            )
+            chosen.sort()
+            rows.append(
+                (pk, kind, occurred, duration, self.company_ids[c], owner_id, team_id, subject, body, outcome,
+                 status, response, closed_at, related_type, related_id, 1, occurred, closed_at or occurred)
+            )  # fmt: skip
+            part_rows.append((pk, owner_id))
+            contact_rows.extend((pk, contact_pk) for contact_pk, _name in chosen)
+            data = json.dumps(
+                {
+                    "activity_id": pk,
+                    "activity_kind": kind,
+                    "duration_minutes": duration,
+                    "contacts": [name for _pk, name in chosen],
+                    "participants": [display[owner_id]],
+                    "outcome": outcome,
+                    "status": status,
+                    "response": response,
+                    "keywords": [],
+                }
+            )
+            firsts = [(self.company_ids[c], chosen[0][0] if chosen else None)]
+            firsts += [(None, contact_pk) for contact_pk, _name in chosen[1:]]
+            for company_id, contact_id in firsts:
+                entries.append(
+                    ("activity", occurred, company_id, contact_id, owner_id, owner_id, team_id, "activity",
+                     "activities.activity", pk, subject[:300], body[:1000], data)
+                )  # fmt: skip
+            if len(rows) >= BATCH:
+                n_entries += self._flush_activities(table, rows, participants, part_rows, contacts_m2m,
+                                                    contact_rows, timeline, entries)  # fmt: skip
+        n_entries += self._flush_activities(
+            table, rows, participants, part_rows, contacts_m2m, contact_rows, timeline, entries
+        )
+        self._touch_deals(touched)
+        self.result.activities = scale.activities
+        self.result.timeline_entries = n_entries
+
+    @staticmethod
+    def _flush_activities(
+        table: _Table, rows: list, participants: _Table, part_rows: list, contacts_m2m: _Table,
+        contact_rows: list, timeline: _Table, entries: list,
+    ) -> int:  # fmt: skip
+        table.write(rows)
+        participants.write(part_rows)
+        contacts_m2m.write(contact_rows)
+        timeline.write(entries)
+        written = len(entries)
+        for pending in (rows, part_rows, contact_rows, entries):
+            pending.clear()
+        return written
+
+    @staticmethod
+    def _touch_deals(touched: dict[int, dt.datetime]) -> None:
+        """``deal_touch_activity`` for every deal at once: keep the later of the two times."""
+        if not touched:
+            return
+        pg = _is_pg()
+        mark = "%s" if pg else "?"
+        sql = (
+            f"UPDATE sales_deal SET last_activity_at = {mark} WHERE id = {mark} "  # noqa: S608
+            f"AND (last_activity_at IS NULL OR last_activity_at < {mark})"
+        )
+        values = [
+            (at, pk, at) if pg else (_sqlite_value(at), pk, _sqlite_value(at))
+            for pk, at in sorted(touched.items())
+        ]
+        with connection.cursor() as cursor:
+            cursor.cursor.executemany(sql, values)  # type: ignore[attr-defined]
+
+    # Tasks
+
+    TASK_TITLES = [
+        "提案書の作成", "見積書の送付", "お礼メールの送付", "次回訪問のアポ取り", "稟議状況の確認",
+        "デモ環境の準備", "契約書ドラフトの確認", "請求書の発行", "導入スケジュールの提示",
+        "キーマンへのご挨拶",
+    ]  # fmt: skip
+
+    def tasks(self) -> None:
+        """Next actions on companies (their owner's, sometimes a colleague's): 40 % open, due around now.
+
+        Open tasks are due from two weeks ago to a month ahead (overdue ones included), done ones were
+        completed in the last year. Reminders are not set (the reminder job would pick them up).
+        """
+        from daifuku.activities.models import Task
+
+        rng, scale = self.rng, self.scale
+        if not scale.tasks:
+            return
+        owners = self.reps + self.managers
+        owner_team = {u.pk: u.team_id for u in owners}
+        colleagues: dict[int | None, list[int]] = {}
+        for u in owners:
+            colleagues.setdefault(u.team_id, []).append(u.pk)
+        company_cum = _cumulative(_weights(rng, len(self.company_ids), 0.6))
+        columns = [
+            "id", "title", "description", "due_at", "priority", "status", "owner_id", "team_id",
+            "created_by_id", "company_id", "contact_id", "related_type", "related_id", "completed_at",
+            "version", "created_at", "updated_at",
+        ]  # fmt: skip
+        table = _Table(Task, columns)
+        first_id = _next_id(Task)
+        rows: list[tuple[Any, ...]] = []
+        for n in range(scale.tasks):
+            c = _pick(company_cum, rng.random() * company_cum[-1])
+            owner_id = self.company_owner[c]
+            if rng.random() < 0.1:
+                owner_id = rng.choice(colleagues[owner_team[owner_id]])
+            people = self.company_contacts.get(c, [])
+            contact_id = rng.choice(people)[0] if people and rng.random() < 0.6 else None
+            related_type, related_id = "", None
+            deals = self.company_deals.get(c)
+            if deals and rng.random() < 0.3:
+                related_type, related_id = "sales.deal", rng.choice(deals)[0]
+            is_open = rng.random() < 0.4
+            if is_open:
+                due = NOW + dt.timedelta(minutes=rng.randint(-14 * 24 * 60, 30 * 24 * 60))
+                created = min(NOW, due - dt.timedelta(days=rng.randint(1, 30)))
+                completed = None
+            else:
+                due = NOW - dt.timedelta(minutes=rng.randint(0, 365 * 24 * 60))
+                created = due - dt.timedelta(days=rng.randint(1, 30))
+                completed = min(NOW, due + dt.timedelta(minutes=rng.randint(-3 * 24 * 60, 3 * 24 * 60)))
+            rows.append(
+                (first_id + n, rng.choice(self.TASK_TITLES), "", due,
+                 rng.choice(["normal", "normal", "high", "low"]), "open" if is_open else "done", owner_id,
+                 owner_team[owner_id], owner_id, self.company_ids[c], contact_id,
+                 related_type, related_id, completed, 1, created, completed or created)
+            )  # fmt: skip
+            if len(rows) >= BATCH:
+                table.write(rows)
+                rows.clear()
+        table.write(rows)
+        self.result.tasks = scale.tasks
 
 
 class _SearchWriter:
@@ -639,6 +919,27 @@ class _SearchWriter:
         self.pending.clear()
 
 
+def _skewed_weights(rng: random.Random, n: int, top_share: float) -> list[float]:
+    """Zipf-like weights whose heaviest item gets about ``top_share`` of the total (shuffled).
+
+    The exponent is found by bisection, so every scale has the same shape: at 1m (200,000 companies,
+    3,000,000 activities) the heaviest company gets ~10,000, at 100k ~1,000.
+    """
+    if n <= 0:
+        return []
+    low, high = 0.0, 3.0
+    for _ in range(30):
+        s = (low + high) / 2
+        share = 1.0 / sum(1.0 / (rank + 1) ** s for rank in range(n))
+        if share < top_share:
+            low = s
+        else:
+            high = s
+    weights = [1.0 / (rank + 1) ** high for rank in range(n)]
+    rng.shuffle(weights)
+    return weights
+
+
 def _pick(cumulative: Sequence[float], x: float) -> int:
     from bisect import bisect_right
 
@@ -659,6 +960,9 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
+BULK_INDEXED_TABLES = ("activities_activity", "activities_timelineentry", "activities_task")
+
+
 def _prepare_bulk_load() -> list[str]:
     """Speed settings for one bulk load; returns statements that restore what was dropped."""
     restore: list[str] = []
@@ -674,6 +978,17 @@ def _prepare_bulk_load() -> list[str]:
                 restore.append(row[0])
         else:
             cursor.execute("PRAGMA cache_size = -1000000")  # 1 GB for this connection's bulk load
+            # Millions of activities and timeline rows arrive in random company order: keeping their
+            # (company, time) indexes up to date row by row cost more than writing the rows at 1m.
+            # Build them once at the end instead (unique indexes stay: they are constraints).
+            tables = ", ".join(f"'{t}'" for t in BULK_INDEXED_TABLES)
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "  # noqa: S608
+                f"AND sql NOT LIKE 'CREATE UNIQUE%' AND tbl_name IN ({tables}) ORDER BY name"
+            )
+            for name, sql in cursor.fetchall():
+                cursor.execute(f'DROP INDEX "{name}"')
+                restore.append(sql)
     return restore
 
 
@@ -701,6 +1016,7 @@ def _fast_phone_search_text() -> Iterator[None]:
 
 def generate(*, scale: Scale, seed: int = SEED, log: Callable[[str], None] = lambda _m: None) -> Result:
     """Fill the current (empty, migrated) database with ``scale``'s data; deterministic for ``seed``."""
+    from daifuku.activities.models import Activity, Task, TimelineEntry
     from daifuku.core.models import SearchDocument, Team, User
     from daifuku.customers.models import Company, Contact, ContactAffiliation, Tag
     from daifuku.sales.models import Deal
@@ -709,7 +1025,7 @@ def generate(*, scale: Scale, seed: int = SEED, log: Callable[[str], None] = lam
     gen = _Generator(scale, seed, log)
     with transaction.atomic(), _fast_phone_search_text():
         restore = _prepare_bulk_load()
-        for step in ("users", "companies", "contacts", "deals"):
+        for step in ("users", "companies", "contacts", "deals", "activities", "tasks"):
             t0 = time.monotonic()
             getattr(gen, step)()
             gen.result.steps[step] = time.monotonic() - t0
@@ -718,7 +1034,10 @@ def generate(*, scale: Scale, seed: int = SEED, log: Callable[[str], None] = lam
         with connection.cursor() as cursor:
             for statement in restore:
                 cursor.execute(statement)
-        _reset_sequences([Team, User, Company, Contact, ContactAffiliation, SearchDocument, Tag, Deal])
+        _reset_sequences(
+            [Team, User, Company, Contact, ContactAffiliation, SearchDocument, Tag, Deal, Activity,
+             TimelineEntry, Task, Activity.participants.through, Activity.contacts.through]
+        )  # fmt: skip
         gen.result.steps["indexes"] = time.monotonic() - t0
     t0 = time.monotonic()
     with connection.cursor() as cursor:

@@ -12,7 +12,7 @@ DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/daifuku_bench"
 
 @dataclass(frozen=True)
 class Scale:
-    """How much data one scale holds. Deals are generated; activities, tasks and quotes join next."""
+    """How much data one scale holds. Deals, activities and tasks are generated; quotes are not yet."""
 
     name: str
     teams: int
@@ -20,12 +20,41 @@ class Scale:
     companies: int
     contacts: int
     deals: int = 0
+    activities: int = 0
+    tasks: int = 0
 
 
 SCALES: dict[str, Scale] = {
-    "small": Scale("small", teams=4, reps_per_team=4, companies=200, contacts=1000, deals=600),
-    "100k": Scale("100k", teams=20, reps_per_team=8, companies=20_000, contacts=100_000, deals=30_000),
-    "1m": Scale("1m", teams=20, reps_per_team=8, companies=200_000, contacts=1_000_000, deals=300_000),
+    "small": Scale(
+        "small",
+        teams=4,
+        reps_per_team=4,
+        companies=200,
+        contacts=1000,
+        deals=600,
+        activities=3_000,
+        tasks=200,
+    ),
+    "100k": Scale(
+        "100k",
+        teams=20,
+        reps_per_team=8,
+        companies=20_000,
+        contacts=100_000,
+        deals=30_000,
+        activities=300_000,
+        tasks=20_000,
+    ),
+    "1m": Scale(
+        "1m",
+        teams=20,
+        reps_per_team=8,
+        companies=200_000,
+        contacts=1_000_000,
+        deals=300_000,
+        activities=3_000_000,
+        tasks=200_000,
+    ),
 }
 
 

@@ -8,7 +8,7 @@ from bench.scales import Scale
 from bench import generator, runner
 from daifuku.cli import build_parser
 
-TINY = Scale("tiny", teams=2, reps_per_team=2, companies=40, contacts=120, deals=80)
+TINY = Scale("tiny", teams=2, reps_per_team=2, companies=40, contacts=120, deals=80, activities=400, tasks=40)
 
 
 @pytest.mark.django_db
@@ -29,7 +29,9 @@ def test_run_writes_results_and_page(tmp_path):
     assert saved["database"]["companies"] == 40
     assert saved["api"] is None
     assert saved["database"]["deals"] == 80
-    assert len(saved["pages"]) == 39
+    assert saved["database"]["activities"] == 400
+    assert saved["database"]["tasks"] == 40
+    assert len(saved["pages"]) == 45
     assert {p["kind"] for p in saved["pages"]} == {"list", "search", "detail", "board"}
     assert all(p["status"] == 200 for p in saved["pages"])
     # a search may match nothing in tiny data (then no row query runs); lists and details always fetch
@@ -43,7 +45,13 @@ def test_run_writes_results_and_page(tmp_path):
     assert "hand-written analysis" in page
     assert page.count("| company detail (most contacts)") == 3
     assert page.count("| deal board (default pipeline, all stages)") == 3
-    assert "### Deal board and forecast (sqlite, small)" in page
+    assert page.count("| company timeline, first page (most activities)") == 3
+    assert page.count("| deal detail (most activities)") == 3
+    timeline = [p for p in saved["pages"] if p["name"].startswith("company timeline")]
+    assert all(p["floor_sql"].startswith("SELECT") for p in timeline)
+    assert all("activities_timelineentry" in p["floor_sql"] for p in timeline)
+    assert all(p["url"].startswith("/activities/timeline/company/") for p in timeline)
+    assert f"### Deal board and forecast ({saved['database']['vendor']}, small)" in page
     assert "Not run in this run (`--no-api`)." in page
 
 
@@ -64,3 +72,10 @@ def test_percentile_is_nearest_rank():
     assert runner.percentile(values, 50) == 50.0
     assert runner.percentile(values, 99) == 99.0
     assert runner.percentile([3.0], 95) == 3.0
+
+
+def test_data_line_says_when_a_run_predates_activities():
+    old = {"deals": 0}
+    new = {"deals": 80, "activities": 400, "timeline_entries": 430, "tasks": 40}
+    assert runner._data_extras(old) == "0 deals (activities and tasks were not generated yet), "
+    assert runner._data_extras(new) == "80 deals, 400 activities (430 timeline rows), 40 tasks, "

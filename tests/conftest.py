@@ -4,12 +4,21 @@ import os
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from huey.contrib.djhuey import HUEY
 
 from tests.factories import CompanyFactory, ContactFactory, TeamFactory, UserFactory
 
 # Tasks run inline in tests (Huey's immediate mode keeps them in memory, never in ./var/huey.sqlite3).
 HUEY.immediate = True
+
+
+@pytest.fixture(autouse=True)
+def japanese_by_default():
+    """Every test starts in Japanese: a request by an English-speaking user leaves the thread in English."""
+    translation.activate("ja")
+    yield
+    translation.activate("ja")
 
 
 @pytest.fixture

@@ -283,3 +283,15 @@ def test_preview_shows_decisions_and_saves_nothing(rep_a, company_of_rep_a):
     )
     assert Deal.objects.count() == 1
     assert not DealStageChange.objects.exists()
+
+
+def test_an_english_speaking_importer_gets_japanese_headers_guessed_too():
+    # given: an English UI (labels translate), a file with Japanese headers
+    from django.utils import translation
+
+    target = targets.get("deals")
+    # when
+    with translation.override("en"):
+        guessed = targets.guess_columns(target, ["商談名", "取引先", "金額", "ステージ"])
+    # then
+    assert guessed == {"0": "name", "1": "company_name", "2": "amount", "3": "stage"}

@@ -25,7 +25,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -143,8 +143,11 @@ def _fold_header(text: str) -> str:
 def guess_columns(target: Target, headers: list[str]) -> dict[str, str]:
     """Header index (as str) → field name, by exact folded match on the label, the name or an alias."""
     lookup: dict[str, str] = {}
+    # Japanese headers are guessed whatever the importing user's language (and English ones too).
+    with translation.override("ja"):
+        japanese = {spec.name: str(spec.label) for spec in target.fields}
     for spec in target.fields:
-        for word in (spec.name, str(spec.label), *spec.aliases):
+        for word in (spec.name, str(spec.label), japanese[spec.name], *spec.aliases):
             lookup.setdefault(_fold_header(word), spec.name)
     guessed: dict[str, str] = {}
     used: set[str] = set()
@@ -164,7 +167,9 @@ def map_choice(spec: FieldSpec, raw: str, value_map: dict[str, str]) -> str:
         return value_map[raw]
     folded = jp.fold(raw)
     for value, label in spec.choices:
-        if folded in (jp.fold(str(value)), jp.fold(str(label))):
+        with translation.override("ja"):
+            japanese = str(label)
+        if folded in (jp.fold(str(value)), jp.fold(str(label)), jp.fold(japanese)):
             return str(value)
     return raw
 

@@ -30,6 +30,7 @@ from daifuku.core import jp, visibility
 from daifuku.core.models import User
 from daifuku.imports import fastinsert
 from daifuku.imports.targets import (
+    COMPANY_REFERENCE_ALIASES,
     BatchOutcome,
     FieldSpec,
     ModelTarget,
@@ -93,17 +94,7 @@ def _activity_fields() -> tuple[FieldSpec, ...]:
         FieldSpec(
             "company_name",
             g("会社名"),
-            (
-                "取引先",
-                "取引先名",
-                "社名",
-                "企業名",
-                "顧客名",
-                "account",
-                "accountname",
-                "company",
-                "companyname",
-            ),
+            COMPANY_REFERENCE_ALIASES,
             required=True,
         ),
         FieldSpec("company_corporate_number", g("法人番号"), ("会社の法人番号", "corporatenumber")),

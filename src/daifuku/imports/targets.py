@@ -101,6 +101,11 @@ class Target:
         raise NotImplementedError
 
 
+# Headers that name the company a row belongs to (deals, activities …), Japanese and English.
+COMPANY_REFERENCE_ALIASES = (
+    "取引先", "取引先名", "社名", "企業名", "顧客名", "account", "accountname", "company", "companyname",
+)  # fmt: skip
+
 _registry: dict[str, type[Target]] = {}
 
 

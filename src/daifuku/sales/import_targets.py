@@ -30,6 +30,7 @@ from daifuku.core import audit, jp, visibility
 from daifuku.core.models import AuditEntry, User
 from daifuku.imports.models import DedupMode
 from daifuku.imports.targets import (
+    COMPANY_REFERENCE_ALIASES,
     BatchOutcome,
     FieldSpec,
     RowInput,
@@ -77,17 +78,7 @@ def _deal_fields() -> tuple[FieldSpec, ...]:
         FieldSpec(
             "company_name",
             g("会社名"),
-            (
-                "取引先",
-                "取引先名",
-                "社名",
-                "企業名",
-                "顧客名",
-                "account",
-                "accountname",
-                "company",
-                "companyname",
-            ),
+            COMPANY_REFERENCE_ALIASES,
         ),
         FieldSpec("company_corporate_number", g("法人番号"), ("会社の法人番号", "corporatenumber")),
         FieldSpec(

@@ -308,7 +308,10 @@ def test_move_to_a_stage_of_another_pipeline_is_refused(client, rep_a, deals):
     # when
     response = move(client, deals["jpy"], other.stages.get(name="交渉"))
     # then
-    assert (response.status_code, response.json()["error"]) == (422, "このステージには移動できません。")
+    assert (response.status_code, response.json()["error"]) == (
+        422,
+        "このステージは商談のパイプライン「新規営業」のものではありません。",
+    )
     assert not DealStageChange.objects.filter(deal=deals["jpy"]).exists()
 
 

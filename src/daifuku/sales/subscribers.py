@@ -40,21 +40,39 @@ def _money(record: Any, amount: Any = None) -> str:
     return f"{record.currency.symbol or record.currency_id}{value:,.{record.currency.decimals}f}"
 
 
-def _deal_row(kind: str, deal: Any, by: Any, summary: str = "") -> None:
+def _row(
+    kind: str,
+    record: Any,
+    by: Any,
+    *,
+    title: str,
+    object_type: str,
+    url_name: str,
+    amount: str,
+    contact_ids: list[int],
+    summary: str = "",
+) -> None:
+    """One timeline event for a deal, quote or contract: on its company, visible under its own scope."""
     timeline.write(
         kind=kind,
         occurred_at=timezone.now(),
-        title=deal.name,
-        company_id=deal.company_id,
-        contact_ids=list(deal.contacts.values_list("pk", flat=True)),
+        title=title,
+        company_id=record.company_id,
+        contact_ids=contact_ids,
         actor_id=by.pk if by else None,
-        owner_id=deal.owner_id,
-        team_id=deal.team_id,
-        object_type="deal",
-        source=deal,
+        owner_id=record.owner_id,
+        team_id=record.team_id,
+        object_type=object_type,
+        source=record,
         summary=summary,
-        data={"url": reverse("sales:deal_detail", args=[deal.pk]), "amount": _money(deal)},
+        data={"url": reverse(url_name, args=[record.pk]), "amount": amount},
     )
+
+
+def _deal_row(kind: str, deal: Any, by: Any, summary: str = "") -> None:
+    contacts = list(deal.contacts.values_list("pk", flat=True))
+    _row(kind, deal, by, title=deal.name, object_type="deal", url_name="sales:deal_detail",
+         amount=_money(deal), contact_ids=contacts, summary=summary)  # fmt: skip
 
 
 @subscribe("deal.created")
@@ -83,36 +101,14 @@ def deal_deleted(*, deal: Any, **_: Any) -> None:
 
 @subscribe("quote.issued")
 def quote_issued(*, quote: Any, by: Any, **_: Any) -> None:
-    timeline.write(
-        kind="quote.issued",
-        occurred_at=timezone.now(),
-        title=f"{quote.display_number} {quote.title}",
-        company_id=quote.company_id,
-        contact_ids=[quote.contact_id] if quote.contact_id else [],
-        actor_id=by.pk if by else None,
-        owner_id=quote.owner_id,
-        team_id=quote.team_id,
-        object_type="quote",
-        source=quote,
-        data={
-            "url": reverse("sales:quote_detail", args=[quote.pk]),
-            "amount": _money(quote, quote.total),
-        },
-    )
+    contacts = [quote.contact_id] if quote.contact_id else []
+    _row("quote.issued", quote, by, title=f"{quote.display_number} {quote.title}", object_type="quote",
+         url_name="sales:quote_detail", amount=_money(quote, quote.total), contact_ids=contacts)  # fmt: skip
 
 
 @subscribe("contract.created")
 def contract_created(*, contract: Any, by: Any, **_: Any) -> None:
-    timeline.write(
-        kind="contract.created",
-        occurred_at=timezone.now(),
-        title=f"{contract.number} {contract.title}",
-        company_id=contract.company_id,
-        contact_ids=[contract.contact_id] if contract.contact_id else [],
-        actor_id=by.pk if by else None,
-        owner_id=contract.owner_id,
-        team_id=contract.team_id,
-        object_type="contract",
-        source=contract,
-        data={"url": reverse("sales:contract_detail", args=[contract.pk]), "amount": _money(contract)},
-    )
+    contacts = [contract.contact_id] if contract.contact_id else []
+    title = f"{contract.number} {contract.title}"
+    _row("contract.created", contract, by, title=title, object_type="contract",
+         url_name="sales:contract_detail", amount=_money(contract), contact_ids=contacts)  # fmt: skip

@@ -270,13 +270,11 @@ def visible_people(*, user: User, team_id: int | None = None) -> QuerySet[User]:
     """Active people whose rows ``user`` may see (by the deal read scope), optionally of one team."""
     scope = _deal_scope(user)
     qs = User.objects.filter(is_active=True).select_related("team")
-    if scope == Scope.ALL:
-        pass
-    elif scope == Scope.TEAM and user.team_id:
+    if scope == Scope.TEAM and user.team_id:
         qs = qs.filter(Q(team_id=user.team_id) | Q(pk=user.pk))
     elif scope in (Scope.TEAM, Scope.OWN):
         qs = qs.filter(pk=user.pk)
-    else:
+    elif scope != Scope.ALL:
         return qs.none()
     if team_id:
         qs = qs.filter(team_id=team_id)

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from daifuku.core.models import TaxRate
-from daifuku.core.money import TaxLine, document_totals, round_amount, tax_rate_on
+from daifuku.core.money import TaxLine, document_totals, format_amount, round_amount, tax_rate_on
 
 
 def _lines(*specs):
@@ -123,3 +123,12 @@ def test_tax_rate_on_without_a_rate_names_the_field():
         tax_rate_on("reduced", dt.date(2026, 4, 1))
     # then
     assert info.value.message_dict == {"tax_category": ["2026-04-01 に適用される消費税率がありません。"]}
+
+
+@pytest.mark.django_db
+def test_format_amount_uses_the_currencys_symbol_and_decimals():
+    from daifuku.core.models import Currency
+
+    assert format_amount(Decimal("1200000"), Currency.objects.get(code="JPY")) == "¥1,200,000"
+    assert format_amount(Decimal("12000.5"), Currency.objects.get(code="USD")) == "$12,000.50"
+    assert format_amount(3, Currency(code="XYZ", symbol="", decimals=1)) == "XYZ3.0"

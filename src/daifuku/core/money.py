@@ -109,6 +109,11 @@ def document_totals(lines: Iterable[TaxLine], *, rounding: str, decimals: int = 
 # Currencies
 
 
+def format_amount(value: Decimal | int, currency: Currency) -> str:
+    """¥1,200,000 / $12,000.50: the currency's symbol (or code) and its decimals, no locale lookup."""
+    return f"{currency.symbol or currency.code}{Decimal(value):,.{currency.decimals}f}"
+
+
 def currency_decimals(code: str) -> int:
     currency = Currency.objects.filter(code=code).only("decimals").first()
     return currency.decimals if currency is not None else 0

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from daifuku.activities import timeline
 from daifuku.core.events import subscribe
+from daifuku.core.money import format_amount
 from daifuku.sales.selectors.deals import DEAL_RELATED_TYPE
 from daifuku.sales.services.deals import deal_touch_activity
 
@@ -36,8 +37,7 @@ def deal_activity_logged(*, activity: Any, **_: Any) -> None:
 
 
 def _money(record: Any, amount: Any = None) -> str:
-    value = record.amount if amount is None else amount
-    return f"{record.currency.symbol or record.currency_id}{value:,.{record.currency.decimals}f}"
+    return format_amount(record.amount if amount is None else amount, record.currency)
 
 
 def _row(

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from daifuku.catalog.models import BillingType, Product
 from daifuku.core.models import Currency, TaxCategory, Team, TimeStampedModel, VersionedModel
+from daifuku.core.money import format_amount
 from daifuku.customers.models import Company, Contact
 from daifuku.sales.models.pipeline import Pipeline, Stage
 
@@ -114,8 +115,7 @@ class Deal(VersionedModel):
     @property
     def amount_display(self) -> str:
         """¥1,200,000 / $12,000.50: the amount with its currency's symbol and decimals (no locale lookup)."""
-        currency = self.currency
-        return f"{currency.symbol or currency.code}{self.amount:,.{currency.decimals}f}"
+        return format_amount(self.amount, self.currency)
 
     @property
     def gross_profit(self):  # type: ignore[no-untyped-def]

@@ -1,7 +1,10 @@
 """Japanese text normalization and identifier validators (core/jp.py)."""
 
+import random
+import string
 import threading
 
+import phonenumbers
 import pytest
 
 from daifuku.core import jp
@@ -330,3 +333,53 @@ def test_postal_lookup_works_from_another_thread():
     # then
     assert found[0] is not None
     assert (found[0].prefecture, found[0].city) == ("大阪府", "大阪市北区")
+
+
+def _phonenumbers_e164(text):
+    number = phonenumbers.parse(text, "JP")
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def test_parse_phone_fast_path_equals_phonenumbers_on_random_national_numbers():
+    # given: 20,000 random national numbers 0[2-9] + 8–9 digits, with and without hyphens
+    rng = random.Random(7)
+    numbers = [
+        "0" + str(rng.randint(2, 9)) + "".join(rng.choice(string.digits) for _ in range(rng.choice([7, 8])))
+        for _ in range(20_000)
+    ]
+    # when / then
+    for digits in numbers:
+        for text in (digits, f"{digits[:3]}-{digits[3:6]}-{digits[6:]}", f"({digits[:2]}) {digits[2:]}"):
+            assert jp.parse_phone.__wrapped__(text) == _phonenumbers_e164(text), text
+
+
+def test_phone_display_fast_path_equals_phonenumbers_on_random_mobile_numbers():
+    # given: random 050 / 070 / 080 / 090 numbers, including 0800 free dial (not on the fast path)
+    rng = random.Random(11)
+    e164s = [
+        "+81" + prefix + "".join(rng.choice(string.digits) for _ in range(8))
+        for prefix in ("50", "70", "80", "90")
+        for _ in range(5_000)
+    ]
+    # when / then
+    for e164 in e164s:
+        expected = phonenumbers.format_number(
+            phonenumbers.parse(e164, "JP"), phonenumbers.PhoneNumberFormat.NATIONAL
+        )
+        assert jp.phone_display.__wrapped__(e164) == expected, e164
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("0101234567", None), ("0800-123-4567", "+818001234567"), ("0120-123-456", "+81120123456")],
+)
+def test_parse_phone_outside_the_fast_path(raw, expected):
+    # when / then: 010 is the international prefix; free dial numbers go through phonenumbers
+    assert jp.parse_phone(raw) == expected
+
+
+def test_phone_display_of_free_dial_0800_is_4_3_4():
+    # when / then
+    assert jp.phone_display("+818001234567") == "0800-123-4567"

@@ -255,10 +255,12 @@ class ActivityTarget(ModelTarget):
                 data["owner"] = owner
                 data["team"] = owner.team
 
-    def _apply_update(self, obj: Any, data: dict[str, Any], *, overwrite: bool) -> list[str]:
+    def _apply_update(
+        self, obj: Any, data: dict[str, Any], *, overwrite: bool, old: dict[str, Any] | None
+    ) -> list[str]:
         # The contact of a matched activity is kept (contacts are a many-to-many of the activity).
         return super()._apply_update(
-            obj, {k: v for k, v in data.items() if k != "_contact"}, overwrite=overwrite
+            obj, {k: v for k, v in data.items() if k != "_contact"}, overwrite=overwrite, old=old
         )
 
     def after_create(self, objs: list[Any]) -> None:

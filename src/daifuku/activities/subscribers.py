@@ -14,6 +14,7 @@ from django.utils import timezone
 from daifuku.activities import timeline
 from daifuku.activities.models import Activity, TimelineEntry
 from daifuku.core.events import subscribe
+from daifuku.imports import fastinsert
 
 
 def _activity_rows(activity: Activity) -> None:
@@ -70,7 +71,7 @@ def activities_imported(*, ids: list[int], updated: dict[int, dict[str, list[Any
         .prefetch_related("contacts", "participants", "keywords")
         .order_by("pk")
     )
-    rows: list[TimelineEntry] = []
+    rows: list[dict[str, Any]] = []
     for activity in activities:
         contacts = sorted(activity.contacts.all(), key=lambda c: c.pk)
         participants = sorted(activity.participants.all(), key=lambda u: u.pk)
@@ -84,17 +85,17 @@ def activities_imported(*, ids: list[int], updated: dict[int, dict[str, list[Any
         pairs = [(entry.pop("company_id"), contact_ids[0] if contact_ids else None)]
         pairs += [(None, contact_id) for contact_id in contact_ids[1:]]
         rows += [
-            TimelineEntry(
-                company_id=company_id,
-                contact_id=contact_id,
-                source_type=source_type,
-                source_id=source.pk,
+            {
+                "company_id": company_id,
+                "contact_id": contact_id,
+                "source_type": source_type,
+                "source_id": source.pk,
                 **entry,
-            )
+            }
             for company_id, contact_id in pairs
             if company_id is not None or contact_id is not None
         ]
-    TimelineEntry.objects.bulk_create(rows, batch_size=1000)
+    fastinsert.insert_values(TimelineEntry, rows)
 
 
 @subscribe("activity.updated")
@@ -181,24 +182,24 @@ def companies_imported(
     now = timezone.now()
     actor_id = by.pk if by else None
     labels = dict(CompanyStatus.choices)
-    rows = [
-        TimelineEntry(kind="company.created", occurred_at=now, company_id=pk, actor_id=actor_id, title=name)
+    rows: list[dict[str, Any]] = [
+        {"kind": "company.created", "occurred_at": now, "company_id": pk, "actor_id": actor_id, "title": name}
         for pk, name in _display_names(Company, ids)
     ]
     for pk, changes in updated.items():
         if "status" in changes:
             old, new = changes["status"]
             rows.append(
-                TimelineEntry(
-                    kind="company.status",
-                    occurred_at=now,
-                    company_id=pk,
-                    actor_id=actor_id,
-                    title=f"{labels.get(old, old or '—')} → {labels.get(new, new)}",
-                    data={"from": old, "to": new},
-                )
+                {
+                    "kind": "company.status",
+                    "occurred_at": now,
+                    "company_id": pk,
+                    "actor_id": actor_id,
+                    "title": f"{labels.get(old, old or '—')} → {labels.get(new, new)}",
+                    "data": {"from": old, "to": new},
+                }
             )
-    TimelineEntry.objects.bulk_create(rows, batch_size=1000)
+    fastinsert.insert_values(TimelineEntry, rows)
 
 
 @subscribe("contact.imported")
@@ -208,19 +209,19 @@ def contacts_imported(*, ids: list[int], by: Any, **_: Any) -> None:
     now = timezone.now()
     actor_id = by.pk if by else None
     rows = [
-        TimelineEntry(
-            kind="contact.created",
-            occurred_at=now,
-            company_id=company_id,
-            contact_id=pk,
-            actor_id=actor_id,
-            title=f"{family} {given}".strip()[:300],
-        )
+        {
+            "kind": "contact.created",
+            "occurred_at": now,
+            "company_id": company_id,
+            "contact_id": pk,
+            "actor_id": actor_id,
+            "title": f"{family} {given}".strip()[:300],
+        }
         for pk, company_id, family, given in Contact.objects.filter(pk__in=ids)
         .order_by("pk")
         .values_list("pk", "company_id", "family_name", "given_name")
     ]
-    TimelineEntry.objects.bulk_create(rows, batch_size=1000)
+    fastinsert.insert_values(TimelineEntry, rows)
 
 
 def _display_names(model: Any, ids: list[int]) -> list[tuple[int, str]]:

@@ -92,6 +92,16 @@ def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str | list | dict) and not value)
 
 
+def plain(value: Any) -> Any:
+    """A field value as it appears in a snapshot (dates as ISO text, decimals as text, records as ids)."""
+    return _plain(value)
+
+
+def created_changes(after: dict[str, Any]) -> Changes:
+    """``diff({}, after)`` — the changes of a created record — without comparing every field to None."""
+    return {name: [None, after[name]] for name in sorted(after) if not _is_empty(after[name])}
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> Changes:
     """Fields whose value changed, as ``{name: [old, new]}``. Empty to empty (None → "") is no change."""
     changes: Changes = {}

@@ -25,6 +25,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.db.models import signals
+from django.db.models.base import DatabaseDefault, ModelState
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -203,7 +205,9 @@ class _Pending:
     obj: Any
     row_numbers: list[int]
     is_new: bool
-    before: dict[str, Any] | None = None
+    # Of a matched existing record: the value each field held before the import changed it (attname →
+    # value; the first change wins); None until a row matches it, {} while nothing changed.
+    old: dict[str, Any] | None = None
 
 
 class ModelTarget(Target):
@@ -217,7 +221,10 @@ class ModelTarget(Target):
 
     def __init__(self) -> None:
         self.side_written = []
-        self._exclude_cache: dict[tuple[bool, frozenset[str]], list[str]] = {}
+        self._checked_cache: dict[tuple[bool, frozenset[str]], list[Any]] = {}
+        self._prototype: Any = None
+        self._fresh_defaults: list[tuple[str, Any]] = []
+        self._attname_names: dict[str, str] = {}
 
     def clean(self, data: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
@@ -288,8 +295,31 @@ class ModelTarget(Target):
         self.side_written = []
         return BatchOutcome(results, written)
 
+    def _new_instance(self) -> Any:
+        """``self.model()`` without its per-field default work: a copy of one fresh instance per target.
+
+        Callable defaults (``dict``, ``timezone.now`` …) are called again for every copy, so no two
+        records share a mutable default. Models with ``post_init`` receivers are built normally.
+        """
+        proto = self._prototype
+        if proto is None:
+            model = self.model
+            if signals.post_init.has_listeners(model):
+                return model()
+            proto = self._prototype = model()
+            self._fresh_defaults = [
+                (f.attname, f) for f in model._meta.concrete_fields if callable(f.default)
+            ]
+        obj = self.model.__new__(self.model)
+        values = obj.__dict__
+        values.update(proto.__dict__)
+        values["_state"] = ModelState()
+        for attname, f in self._fresh_defaults:
+            values[attname] = f.get_default()
+        return obj
+
     def _build(self, data: dict[str, Any], by: User) -> Any:
-        obj = self.model()
+        obj = self._new_instance()
         for name, value in data.items():
             setattr(obj, name, value)
         if getattr(obj, "owner_id", None) is None:
@@ -298,26 +328,39 @@ class ModelTarget(Target):
         return obj
 
     def _validate(self, obj: Any, data: dict[str, Any], labels: dict[str, str]) -> dict[str, str]:
-        # Relations were resolved by the clean function; validating them again would query per row.
-        # A new record also needs its required fields (e.g. 姓) even when no column fills them.
-        # The exclude list depends only on which fields a row has, so it is computed once per shape.
+        """``obj.clean_fields()`` over the fields the row sets (and, for a new record, its required ones).
+
+        Relations were resolved by the clean function; validating them again would query per row.
+        The fields to check depend only on which fields a row has, so they are listed once per shape
+        and the loop is ``Model.clean_fields``' own over that list (it tests ``name in exclude`` on a
+        list for each of the model's fields, which cost more than the validation itself).
+        """
         shape = (obj.pk is None, frozenset(data))
-        exclude = self._exclude_cache.get(shape)
-        if exclude is None:
+        checked = self._checked_cache.get(shape)
+        if checked is None:
             present = set(data)
             if obj.pk is None:
                 present |= {
                     f.name for f in self.model._meta.concrete_fields if not f.blank and not f.has_default()
                 }
-            exclude = [
-                f.name for f in self.model._meta.concrete_fields if f.name not in present or f.is_relation
+            checked = self._checked_cache[shape] = [
+                f
+                for f in self.model._meta.fields
+                if f.name in present and not f.is_relation and not f.generated
             ]
-            self._exclude_cache[shape] = exclude
-        try:
-            obj.clean_fields(exclude=exclude)
-        except ValidationError as exc:
-            return {labels.get(k, k): " ".join(v) for k, v in exc.message_dict.items()}
-        return {}
+        errors: dict[str, Any] = {}
+        for f in checked:
+            raw_value = getattr(obj, f.attname)
+            if (f.blank and raw_value in f.empty_values) or isinstance(raw_value, DatabaseDefault):
+                continue
+            try:
+                setattr(obj, f.attname, f.clean(raw_value, obj))
+            except ValidationError as exc:
+                errors[f.name] = exc.error_list
+        if not errors:
+            return {}
+        message_dict = ValidationError(errors).message_dict
+        return {labels.get(k, k): " ".join(v) for k, v in message_dict.items()}
 
     def _match_and_apply(
         self, rows: list[tuple[RowResult, dict[str, Any]]], *, by: User, dedup: str, labels: dict[str, str]
@@ -382,11 +425,13 @@ class ModelTarget(Target):
                         else _("既存のデータと重複")
                     )
                     continue
-                if target.before is None and not target.is_new:
-                    target.before = self._snapshot(target.obj)
+                if target.old is None and not target.is_new:
+                    target.old = {}
                     touched[target.obj.pk] = target
                     pending.append(target)
-                changed = self._apply_update(target.obj, data, overwrite=dedup == DedupMode.OVERWRITE)
+                changed = self._apply_update(
+                    target.obj, data, overwrite=dedup == DedupMode.OVERWRITE, old=target.old
+                )
                 self.set_keys(target.obj)
                 target.row_numbers.append(result.row_number)
                 result.decision = "update" if changed or not target.is_new else "skip"
@@ -403,7 +448,28 @@ class ModelTarget(Target):
             take = self._snapshotter = audit.snapshotter(self.model, _snapshot_fields(self.model))
         return take(obj)
 
-    def _apply_update(self, obj: Any, data: dict[str, Any], *, overwrite: bool) -> list[str]:
+    def _update_delta(self, obj: Any, old: dict[str, Any]) -> dict[str, Any]:
+        """``audit.diff(snapshot before, snapshot after)`` of a record whose changed fields' old values
+        are ``old`` (attname → value): the other fields are equal in both snapshots."""
+        if not self._attname_names:
+            self._attname_names = {f.attname: f.name for f in self.model._meta.concrete_fields}
+        after = self._snapshot(obj)
+        before = dict(after)
+        for attname, value in old.items():
+            name = self._attname_names.get(attname, attname)
+            if name in before:
+                before[name] = (
+                    value if isinstance(value, int | str | bool | type(None)) else audit.plain(value)
+                )
+        return audit.diff(before, after)
+
+    def _apply_update(
+        self, obj: Any, data: dict[str, Any], *, overwrite: bool, old: dict[str, Any] | None
+    ) -> list[str]:
+        """Copy ``data`` onto ``obj`` (empty fields only unless ``overwrite``); the names it changed.
+
+        ``old`` (of an existing record) collects each changed field's value before the first change,
+        so that the audit delta needs no full snapshot of records the import leaves as they were."""
         changed: list[str] = []
         for name, value in data.items():
             if _is_empty(value):
@@ -415,6 +481,8 @@ class ModelTarget(Target):
             else:
                 current = getattr(obj, name)
             if (overwrite or _is_empty(current)) and current != value:
+                if old is not None:
+                    old.setdefault(name, current)
                 setattr(obj, name, value)
                 changed.append(name)
         return changed
@@ -427,9 +495,9 @@ class ModelTarget(Target):
         self.after_create(new_objs)
         updated: list[tuple[_Pending, dict[str, Any]]] = []
         for p in pending:
-            if p.is_new or p.before is None:
+            if p.is_new or not p.old:
                 continue
-            delta = audit.diff(p.before, self._snapshot(p.obj))
+            delta = self._update_delta(p.obj, p.old)
             if delta:
                 p.obj.version += 1
                 p.obj.updated_at = now
@@ -444,7 +512,7 @@ class ModelTarget(Target):
             )
         entries = [
             audit.entry_values(
-                obj, by=by, action="create", changes=audit.diff({}, self._snapshot(obj)), via="import"
+                obj, by=by, action="create", changes=audit.created_changes(self._snapshot(obj)), via="import"
             )
             for obj in new_objs
         ]
@@ -467,7 +535,7 @@ class ModelTarget(Target):
             WrittenRecord(p.row_numbers[0], self.object_type, p.obj.pk, "updated", entry_id, delta)
             for (p, delta), entry_id in zip(updated, entry_ids[len(new_objs) :], strict=True)
         ]
-        unchanged = {id(p.obj) for p in pending if not p.is_new and p.before is not None} - {
+        unchanged = {id(p.obj) for p in pending if not p.is_new and p.old is not None} - {
             id(p.obj) for p, _d in updated
         }
         if unchanged:

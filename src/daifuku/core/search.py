@@ -141,6 +141,9 @@ def _reindex_batch(object_type: str, objects: list[Any]) -> int:
     parts_by_id = {obj.pk: _folded_parts(object_type, obj) for obj in objects}
     items = list(parts_by_id.items())
     postgres = _is_postgres()
+    if postgres:
+        _upsert_copied(object_type, items)
+        return len(objects)
     chunk_size = 500 if postgres else 300  # stays under SQLite's 999 bound parameters
     written: list[tuple[int, list[str]]] = []
     with connection.cursor() as cursor:
@@ -171,6 +174,29 @@ def _reindex_batch(object_type: str, objects: list[Any]) -> int:
     if written:
         _write(written)
     return len(objects)
+
+
+def _upsert_copied(object_type: str, items: list[tuple[int, list[str]]]) -> None:
+    """PostgreSQL: ``COPY`` the documents into a session-local staging table, then one upsert.
+
+    Django's psycopg cursors bind parameters on the client: a multi-row upsert with gram arrays was
+    formatted literal by literal in Python, the largest cost of indexing an import on PostgreSQL.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS search_stage "
+            "(object_type varchar(40), object_id bigint, text text, grams text[])"
+        )
+        cursor.execute("DELETE FROM search_stage")
+        with cursor.cursor.copy("COPY search_stage FROM STDIN") as copy:
+            for oid, parts in items:
+                copy.write_row((object_type, oid, "\n".join(parts), grams(parts)))
+        cursor.execute(
+            "INSERT INTO core_searchdocument (object_type, object_id, text, grams) "
+            "SELECT object_type, object_id, text, grams FROM search_stage ORDER BY object_id "
+            "ON CONFLICT (object_type, object_id) DO UPDATE SET text = EXCLUDED.text, grams = EXCLUDED.grams"
+        )
+        cursor.execute("DELETE FROM search_stage")
 
 
 def remove(object_type: str, object_id: int) -> None:

@@ -122,6 +122,27 @@ def _row(plan: _Plan, obj: Any, convert: Callable[[int, Any], Any]) -> list[Any]
     return values
 
 
+def _copy(cursor: Any, table: str, pk_column: str, columns: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+    """PostgreSQL: take ids from the table's sequence, then ``COPY`` the rows with them; the ids in order.
+
+    Django's psycopg cursors bind parameters on the client, so a multi-row ``INSERT`` of 2,000 rows
+    formatted 40,000 literals in Python and had the server parse them: the importer spent 3–5× more
+    time per row on PostgreSQL than on SQLite. ``COPY`` streams the rows in psycopg's C dumpers.
+    Taking the ids with ``nextval`` first is what a ``RETURNING`` insert does, one call for the batch.
+    """
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        [table, pk_column, len(rows)],
+    )
+    ids = sorted(r[0] for r in cursor.fetchall())
+    with cursor.cursor.copy(
+        f"COPY {table} ({connection.ops.quote_name(pk_column)}, {columns}) FROM STDIN"
+    ) as copy:
+        for new_id, values in zip(ids, rows, strict=True):
+            copy.write_row((new_id, *values))
+    return ids
+
+
 def insert(objs: Sequence[models.Model]) -> None:
     """INSERT ``objs`` (all of one model, unsaved, auto primary key) and set their ``pk``."""
     if not objs:
@@ -140,6 +161,13 @@ def insert(objs: Sequence[models.Model]) -> None:
     db = connection.alias
     convert = _converter(plan.fields)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            ids = _copy(cursor, table, str(pk.column), columns, [_row(plan, obj, convert) for obj in objs])
+            for obj, new_id in zip(objs, ids, strict=True):
+                setattr(obj, pk.attname, new_id)
+                obj._state.adding = False
+                obj._state.db = db
+            return
         for start in range(0, len(objs), per_chunk):
             chunk = objs[start : start + per_chunk]
             params: list[Any] = []
@@ -201,17 +229,25 @@ def _insert_lists(model: type[models.Model], plan: _Plan, rows: list[list[Any]])
     converted = set(plan.converted)
     convert = _converter(fields)
     ids: list[int] = []
+
+    def prepared(values: list[Any]) -> list[Any]:
+        out = []
+        for i, value in enumerate(values):
+            if isinstance(value, models.Model):
+                value = value.pk
+            elif i in converted or type(value) not in _PLAIN:
+                value = convert(i, value)
+            out.append(value)
+        return out
+
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            return _copy(cursor, table, str(pk.column), columns, [prepared(values) for values in rows])
         for start in range(0, len(rows), per_chunk):
             chunk = rows[start : start + per_chunk]
             params: list[Any] = []
             for values in chunk:
-                for i, value in enumerate(values):
-                    if isinstance(value, models.Model):
-                        value = value.pk
-                    elif i in converted or type(value) not in _PLAIN:
-                        value = convert(i, value)
-                    params.append(value)
+                params += prepared(values)
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))} "  # noqa: S608
                 f"RETURNING {qn(str(pk.column))}",

@@ -31,6 +31,12 @@ def register(subparsers: Any) -> None:
     run.add_argument("--repeat", type=int, default=20, help="timed runs per page workload (after warm-up)")
     run.add_argument("--api-seconds", type=float, default=30.0, help="length of the API load test")
     run.add_argument("--api-clients", type=int, default=10)
+    run.add_argument(
+        "--api-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="server processes for the API load test (default: one per CPU core)",
+    )
     run.add_argument("--no-api", dest="api", action="store_false", help="skip the API load test")
     run.add_argument("--profile", action="store_true", help="add a cProfile summary per workload")
     run.set_defaults(func=cmd_run)
@@ -108,6 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         repeat=args.repeat,
         api_seconds=args.api_seconds if args.api else 0,
         api_clients=args.api_clients,
+        api_workers=args.api_workers,
         profile=args.profile,
         log=lambda m: print(m, flush=True),
     )

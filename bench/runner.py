@@ -7,6 +7,7 @@ bench/notes.md, so the page always shows figures from real runs.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.client
 import json
@@ -287,8 +288,28 @@ def _rss_mb(pid: int, key: str = "VmRSS") -> float:
     return 0.0
 
 
-def run_api(user: Any, seconds: float, clients: int, log: Callable[[str], None]) -> dict[str, Any]:
-    """Start ``daifuku serve --no-worker`` on a loopback port and load its list endpoint."""
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (uvicorn's worker processes), from /proc."""
+    found = [pid]
+    for current in found:
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                found += [int(child) for child in task.read_text().split()]
+    return found
+
+
+def _tree_rss_mb(pid: int, key: str = "VmRSS") -> float:
+    """Memory of the server: the supervisor plus its worker processes."""
+    return round(sum(_rss_mb(p, key) for p in _process_tree(pid)), 1)
+
+
+def run_api(
+    user: Any, seconds: float, clients: int, log: Callable[[str], None], workers: int = 1
+) -> dict[str, Any]:
+    """Start ``daifuku serve --no-worker --workers N`` on a loopback port and load its list endpoint.
+
+    The clients are threads of this process, on the same machine: on a 2-core machine they compete
+    with the server's processes for the CPU (the figures say so)."""
     from daifuku.core import context
     from daifuku.core.services import token_create
 
@@ -299,7 +320,19 @@ def run_api(user: Any, seconds: float, clients: int, log: Callable[[str], None])
     env = {**os.environ, "UVICORN_LOG_LEVEL": "warning"}
     code = "import sys; from daifuku.cli import main; sys.exit(main())"
     server = subprocess.Popen(  # noqa: S603  (our own interpreter and CLI, loopback only)
-        [sys.executable, "-c", code, "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-c",
+            code,
+            "serve",
+            "--no-worker",
+            "--workers",
+            str(workers),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -308,7 +341,7 @@ def run_api(user: Any, seconds: float, clients: int, log: Callable[[str], None])
     headers = {"Authorization": f"Bearer {token}"}
     try:
         _wait_ready(port, path, headers, server)
-        rss_idle = _rss_mb(server.pid)
+        rss_idle = _tree_rss_mb(server.pid)
         latencies: list[float] = []
         errors = [0]
         lock = threading.Lock()
@@ -343,10 +376,10 @@ def run_api(user: Any, seconds: float, clients: int, log: Callable[[str], None])
         for t in threads:
             t.start()
         while any(t.is_alive() for t in threads):
-            peak[0] = max(peak[0], _rss_mb(server.pid))
+            peak[0] = max(peak[0], _tree_rss_mb(server.pid))
             time.sleep(0.5)
         elapsed = time.monotonic() - started
-        hwm = _rss_mb(server.pid, "VmHWM")
+        hwm = _tree_rss_mb(server.pid, "VmHWM")
     finally:
         server.terminate()
         try:
@@ -357,6 +390,7 @@ def run_api(user: Any, seconds: float, clients: int, log: Callable[[str], None])
         "endpoint": "GET " + path,
         "user": user.username,
         "clients": clients,
+        "server_workers": workers,
         "seconds": round(elapsed, 1),
         "requests": len(latencies),
         "errors": errors[0],
@@ -402,6 +436,7 @@ def run(
     repeat: int = 20,
     api_seconds: float = 30.0,
     api_clients: int = 10,
+    api_workers: int = 1,
     profile: bool = False,
     warmup: int = 3,
     log: Callable[[str], None] = lambda _m: None,
@@ -413,7 +448,7 @@ def run(
     users = choose_users()
     workloads, facts = build_workloads(users)
     pages = run_pages(workloads, users, repeat, profile, log, warmup=warmup)
-    api = run_api(users["rep"], api_seconds, api_clients, log) if api_seconds > 0 else None
+    api = run_api(users["rep"], api_seconds, api_clients, log, api_workers) if api_seconds > 0 else None
     return {
         "schema": SCHEMA,
         "db": db,
@@ -555,8 +590,10 @@ def render(results: list[dict[str, Any]], notes: str = "") -> str:
                 f" | {api['errors']} | {api['rps']} | {api['p50_ms']} | {api['p99_ms']} | "
                 f"{api['server_rss_idle_mb']} → {api['server_rss_peak_mb']} | {_mark(ok)} |",
                 "",
-                "The server is `daifuku serve --no-worker` (uvicorn, one process) on 127.0.0.1; the clients "
-                "are threads of the runner on the same machine, so they take CPU from the server.",
+                f"The server is `daifuku serve --no-worker --workers {api.get('server_workers', 1)}` "
+                f"(uvicorn, {api.get('server_workers', 1)} process(es); RSS summed over them) on 127.0.0.1; "
+                "the clients are threads of the runner on the same machine, so they take CPU from the "
+                "server.",
                 "",
             ]
         else:

@@ -2,9 +2,10 @@
 
 A workload is one URL requested by one user (a rep, a manager, an administrator: their visibility
 differs). It is timed with Django's test client in the same process — middleware, session, view,
-selectors, template — after warm-up. Its *floor* is the SQL statement that fetches the page's rows
-(captured from the view, parameters and all) re-run on the same connection and fetched to the last
-row; the ratio of the two is what the application adds on top of the database.
+selectors, template — after warm-up. Its *floor* is the SQL that fetches the page's rows (captured
+from the view, parameters and all: for list pages the ids query and the query that loads those rows)
+re-run on the same connection and fetched to the last row; the ratio of the two is what the
+application adds on top of the database.
 """
 
 from __future__ import annotations
@@ -95,18 +96,23 @@ def _table_selects(statements: list[tuple[str, Any]], table: str) -> list[tuple[
     ]
 
 
-def _pick_floor(statements: list[tuple[str, Any]], table: str) -> tuple[str, Any] | None:
-    """The statement that fetches the page's rows: a SELECT from ``table`` with a LIMIT, not a COUNT."""
+def _pick_floor(statements: list[tuple[str, Any]], table: str) -> list[tuple[str, Any]]:
+    """The statements that fetch the page's rows: the first SELECT from ``table`` with a LIMIT (not a
+    COUNT) and, when list pages read their ids first (``ListPage._fetch``), the next SELECT from
+    ``table`` that loads those ids' rows (``"id" IN (…)``); run back to back."""
     pattern = re.compile(rf'FROM\s+"{re.escape(table)}"', re.IGNORECASE)
-    candidates = [
-        (sql, params)
-        for sql, params in statements
-        if sql.lstrip().upper().startswith("SELECT")
-        and pattern.search(sql)
-        and "LIMIT" in sql.upper()
-        and "COUNT(" not in sql.upper()
-    ]
-    return candidates[0] if candidates else None
+    by_ids = re.compile(rf'"{re.escape(table)}"\."id" IN \(', re.IGNORECASE)
+    picked: list[tuple[str, Any]] = []
+    for sql, params in statements:
+        if not sql.lstrip().upper().startswith("SELECT") or not pattern.search(sql):
+            continue
+        if not picked:
+            if "LIMIT" in sql.upper() and "COUNT(" not in sql.upper():
+                picked.append((sql, params))
+        elif by_ids.search(sql) and "LIMIT" not in sql.upper():
+            picked.append((sql, params))
+            break
+    return picked
 
 
 def measure(
@@ -133,8 +139,9 @@ def measure(
         floor = floors[0] if floors else None
         floor_times = [sum(_run_raw(*f) for f in floors) for _ in range(repeat)] if floors else []
     else:
-        floor = _pick_floor(recorder.statements, workload.floor_table)
-        floor_times = [_run_raw(*floor) for _ in range(repeat)] if floor else []
+        floors = _pick_floor(recorder.statements, workload.floor_table)
+        floor = floors[0] if floors else None
+        floor_times = [sum(_run_raw(*f) for f in floors) for _ in range(repeat)] if floors else []
     db_total = sum(_run_raw(sql, params) for sql, params in recorder.statements if _is_select(sql))
     p50 = statistics.median(times) * 1000
     floor_p50 = statistics.median(floor_times) * 1000 if floor_times else 0.0

@@ -158,6 +158,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             lifespan="off",
             log_level=os.environ.get("UVICORN_LOG_LEVEL", "warning"),
+            workers=max(1, args.web_workers),
             proxy_headers=settings.PRODUCTION,
             forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         )
@@ -262,6 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)
     serve.add_argument(
         "--no-worker", dest="worker", action="store_false", help="do not run the background worker"
+    )
+    serve.add_argument(
+        "--workers",
+        dest="web_workers",
+        type=int,
+        default=1,
+        help="web server processes (uvicorn workers; one per CPU core serves most requests per second)",
     )
     serve.set_defaults(func=cmd_serve)
 

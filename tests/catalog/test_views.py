@@ -67,7 +67,7 @@ def test_product_list_query_count_does_not_grow_with_rows(
     client.force_login(admin)
     client.get(reverse("catalog:product_list"))  # warm the session
     # when: session, user, categories (filter), the page, its count, role (menu), unread notifications
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = client.get(reverse("catalog:product_list"), {"category": category.pk})
     # then
     assert len(_rows(response.content.decode())) == 4

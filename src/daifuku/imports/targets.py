@@ -770,7 +770,17 @@ class ContactTarget(ModelTarget):
     def visible_queryset(self, by: User) -> models.QuerySet[Any]:
         from daifuku.customers.selectors import contact_queryset
 
-        return contact_queryset(user=by).select_related("company")
+        # Matched contacts are loaded without their company: only the ones the import changes need it
+        # (for their search text), and ``search_objects`` loads those companies in one query.
+        return contact_queryset(user=by)
+
+    def search_objects(self, objs: list[Any]) -> Iterable[Any]:
+        from daifuku.customers.models import Contact
+
+        missing = [o for o in objs if o.company_id and not Contact.company.is_cached(o)]
+        if missing:
+            models.prefetch_related_objects(missing, "company")
+        return objs
 
     def find_existing(
         self, base: models.QuerySet[Any], lookup: str, values: set[Any]

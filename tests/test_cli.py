@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -163,6 +164,49 @@ def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert "Background worker: 2 threads and the periodic scheduler." in output
     assert output.rstrip().endswith("Daifuku stopped.")
     assert (tmp_path / "daifuku.sqlite3").exists()
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(child) for child in task.read_text().split()]
+    return found
+
+
+def test_serve_with_two_workers_answers_from_two_processes_and_stops_on_sigterm(tmp_path):
+    # given
+    port = _free_port()
+    dropped = ("DATABASE_URL", "HUEY_IMMEDIATE", "DAIFUKU_MODE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env["DAIFUKU_DATA_DIR"] = str(tmp_path)
+    proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "daifuku", "serve", "--no-worker", "--workers", "2", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        # when
+        deadline = time.monotonic() + 40
+        statuses: list[int] = []
+        while time.monotonic() < deadline and proc.poll() is None and len(statuses) < 4:
+            try:
+                statuses.append(_get(f"http://127.0.0.1:{port}/login/"))
+            except OSError:
+                time.sleep(0.2)
+        workers = _children(proc.pid)
+        proc.terminate()
+        output, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    # then
+    assert statuses == [200, 200, 200, 200], output
+    assert len(workers) >= 2, output  # uvicorn's supervisor runs the two worker processes
+    assert proc.returncode == 0, output
+    assert "Background worker" not in output
 
 
 @pytest.mark.parametrize("argv", [[], ["serve", "--port", "x"]])

@@ -126,19 +126,24 @@ def _get(url: str) -> int:
         return response.status
 
 
-def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
-    # given: a fresh data directory (SQLite, Huey queue) and a free port
-    port = _free_port()
+def _start_serve(data_dir: Path, *args: str) -> subprocess.Popen:
+    """``daifuku serve ARGS`` in a fresh data directory (SQLite, Huey queue), output captured."""
     dropped = ("DATABASE_URL", "HUEY_IMMEDIATE", "DAIFUKU_MODE", "DJANGO_ALLOW_ASYNC_UNSAFE")
     env = {k: v for k, v in os.environ.items() if k not in dropped}
-    env["DAIFUKU_DATA_DIR"] = str(tmp_path)
-    proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "daifuku", "serve", "--port", str(port)],
+    env["DAIFUKU_DATA_DIR"] = str(data_dir)
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "daifuku", "serve", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
+    # given: a fresh data directory (SQLite, Huey queue) and a free port
+    port = _free_port()
+    proc = _start_serve(tmp_path, "--port", str(port))
     try:
         # when
         deadline = time.monotonic() + 25
@@ -176,16 +181,7 @@ def _children(pid: int) -> list[int]:
 def test_serve_with_two_workers_answers_from_two_processes_and_stops_on_sigterm(tmp_path):
     # given
     port = _free_port()
-    dropped = ("DATABASE_URL", "HUEY_IMMEDIATE", "DAIFUKU_MODE", "DJANGO_ALLOW_ASYNC_UNSAFE")
-    env = {k: v for k, v in os.environ.items() if k not in dropped}
-    env["DAIFUKU_DATA_DIR"] = str(tmp_path)
-    proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "daifuku", "serve", "--no-worker", "--workers", "2", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = _start_serve(tmp_path, "--no-worker", "--workers", "2", "--port", str(port))
     try:
         # when
         deadline = time.monotonic() + 40

@@ -205,3 +205,87 @@ def test_default_scopes_are_seeded():
         for object_type, scopes in per_type.items()
     }
     assert rows[("sales_rep", "company")] == ("team", "own")
+
+
+# page_ids: a team-scoped page as the union of two ordered index walks
+
+
+@pytest.fixture
+def team_page(team_a, team_b, role):
+    """14 companies: mine in my team, my teammate's, my team's unowned, mine filed under another team
+    (the owner half), and another team's (not visible); several share a reading, so ids break ties."""
+    me = _as(UserFactory(username="me", team=team_a), role, "team", "team")
+    mate = UserFactory(username="mate", team=team_a)
+    other = UserFactory(username="other", team=team_b)
+    readings = ["アオキ", "イトウ", "アオキ", "ウエダ", "エンドウ", "イトウ", "オオタ"]
+    for n, kana in enumerate(readings):
+        CompanyFactory(name=f"自分{n}", name_kana=kana, owner=me)
+        CompanyFactory(name=f"同僚{n}", name_kana=kana, owner=mate if n % 2 else None, team=team_a)
+    for n, kana in enumerate(["アオキ", "カトウ", "イトウ"]):
+        CompanyFactory(name=f"大阪の自分{n}", name_kana=kana, owner=me, team=team_b)
+        CompanyFactory(name=f"大阪{n}", name_kana=kana, owner=other)
+    return me
+
+
+@pytest.mark.parametrize("order", [("kana_key", "id"), ("-kana_key", "-id"), ("-updated_at", "-id")])
+@pytest.mark.parametrize("offset", [0, 4, 13, 16])
+def test_page_ids_is_the_page_of_the_plain_query(team_page, order, offset):
+    # given
+    qs = visibility.visible(Company.objects.filter(deleted_at__isnull=True), team_page, "company").order_by(
+        *order
+    )
+    # when
+    ids = visibility.page_ids(qs, offset, 4)
+    # then
+    assert ids == list(qs.values_list("pk", flat=True)[offset : offset + 4])
+    assert qs.count() == 17  # 7 + 7 in the team, 3 of mine under another team; not the other team's 3
+
+
+def test_page_ids_keeps_further_filters(team_page):
+    # given
+    qs = (
+        visibility.visible(Company.objects.filter(deleted_at__isnull=True), team_page, "company")
+        .filter(name_kana="アオキ")
+        .order_by("kana_key", "id")
+    )
+    # when
+    ids = visibility.page_ids(qs, 0, 10)
+    # then
+    assert ids == list(qs.values_list("pk", flat=True))
+    assert len(ids) == 5
+
+
+def test_page_ids_is_one_query(team_page, django_assert_num_queries):
+    # given
+    qs = visibility.visible(Company.objects.filter(deleted_at__isnull=True), team_page, "company").order_by(
+        "kana_key", "id"
+    )
+    # when / then
+    with django_assert_num_queries(1):
+        visibility.page_ids(qs, 8, 4)
+
+
+@pytest.mark.parametrize("scope", ["own", "all"])
+def test_page_ids_leaves_other_scopes_to_the_plain_query(team_a, role, scope):
+    # given
+    me = _as(UserFactory(username="me", team=team_a), role, scope, scope)
+    qs = visibility.visible(Company.objects.filter(deleted_at__isnull=True), me, "company").order_by("id")
+    # when / then
+    assert visibility.page_ids(qs, 0, 10) is None
+
+
+def test_page_ids_of_an_edit_scoped_queryset_is_none(team_page):
+    # given: edit scope is not read through the union (only read lists are paged)
+    qs = visibility.visible(
+        Company.objects.filter(deleted_at__isnull=True), team_page, "company", action="edit"
+    ).order_by("id")
+    # when / then
+    assert visibility.page_ids(qs, 0, 10) is None
+
+
+def test_page_ids_of_a_widened_queryset_is_none(team_page):
+    # given: the scope ORed with more rows (as leads add the unassigned ones) no longer bounds the list
+    base = Company.objects.filter(deleted_at__isnull=True)
+    qs = (visibility.visible(base, team_page, "company") | base.filter(owner__isnull=True)).order_by("id")
+    # when / then
+    assert visibility.page_ids(qs, 0, 10) is None

@@ -108,7 +108,9 @@ class ListPage:
         12 ms for the ids and 5 ms for the rows (docs/performance.md).
         """
         offset = (self.number - 1) * self.per_page
-        ids = list(queryset.values_list("pk", flat=True)[offset : offset + self.per_page + 1])
+        ids = visibility.page_ids(queryset, offset, self.per_page + 1)
+        if ids is None:
+            ids = list(queryset.values_list("pk", flat=True)[offset : offset + self.per_page + 1])
         if not ids:
             return []
         found = queryset.filter(pk__in=ids).order_by().in_bulk()

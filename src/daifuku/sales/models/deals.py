@@ -88,6 +88,12 @@ class Deal(VersionedModel):
                 condition=models.Q(deleted_at__isnull=True),
                 name="deal_live_team_close_idx",
             ),
+            # The owner half of a team-scoped page (visibility.page_ids), team last to test in the index.
+            models.Index(
+                fields=["owner", "expected_close_date", "id", "team"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="deal_owner_live_close_idx",
+            ),
             # The board's cards of one column in board order: an index range that stops at the column's
             # limit (PostgreSQL cannot order by board_order through deleted_at in deal_board_idx).
             models.Index(

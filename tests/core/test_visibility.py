@@ -289,3 +289,14 @@ def test_page_ids_of_a_widened_queryset_is_none(team_page):
     qs = (visibility.visible(base, team_page, "company") | base.filter(owner__isnull=True)).order_by("id")
     # when / then
     assert visibility.page_ids(qs, 0, 10) is None
+
+
+def test_page_ids_of_a_search_is_none(team_page):
+    # given: a search narrows the list to matching ids first; the plain query is driven by them
+    qs = (
+        visibility.visible(Company.objects.filter(deleted_at__isnull=True), team_page, "company")
+        .filter(pk__in=Company.objects.filter(name__startswith="自分").values("pk"))
+        .order_by("kana_key", "id")
+    )
+    # when / then
+    assert visibility.page_ids(qs, 0, 10) is None

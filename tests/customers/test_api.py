@@ -826,6 +826,26 @@ def test_contact_list_query_count_is_constant(
     assert len(response.json()["items"]) == rows
 
 
+@pytest.mark.parametrize("rows", [5, 30])
+def test_team_scoped_company_list_is_read_by_ids_in_kana_order(
+    rep_a, rep_a2, team_b, rows, django_assert_num_queries
+):
+    # given: the rep's, a teammate's, and the rep's own company filed under another team
+    for n in range(rows):
+        CompanyFactory(owner=rep_a if n % 2 else rep_a2, name_kana=f"カ{rows - n:03d}")
+    CompanyFactory(owner=rep_a, team=team_b, name_kana="ア")
+    CompanyFactory(owner=UserFactory(team=team_b), name_kana="イ")  # another team's: not visible
+    client = Client()
+    client.force_login(rep_a)
+    # when: session, user, role scopes, the page's ids (union of the team and owner halves), its rows,
+    # their tags
+    with django_assert_num_queries(6):
+        response = client.get("/api/v1/companies", {"limit": 200})
+    # then
+    kana = [item["name_kana"] for item in response.json()["items"]]
+    assert kana == ["ア", *[f"カ{n:03d}" for n in range(1, rows + 1)]]
+
+
 # Authentication
 
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models.lookups import In
 
 from daifuku.core.models import RoleScope, Scope
 
@@ -158,6 +159,11 @@ def page_ids(queryset: models.QuerySet[Any], offset: int, limit: int) -> list[An
         or query.distinct_fields
     ):
         return None
+    # A search ("pk IN (matching ids)") or an explicit id list drives the query from those ids: walking
+    # two sort-key indexes would run the match twice and read past many rows it rejects.
+    pk_field = queryset.model._meta.pk
+    if any(isinstance(c, In) and getattr(c.lhs, "target", None) == pk_field for c in where.children):
+        return None
     terms: list[tuple[Any, bool, bool | None, bool | None]] = []
     for item in queryset.query.order_by:
         if isinstance(item, str) and item and item != "?":
@@ -240,3 +246,19 @@ def check_can_assign(user: Any, object_type: str, owner_id: int | None, team_id:
     scope = scope_for(user, object_type, "edit")
     if not _in_scope(user, scope, owner_id, team_id):
         raise PermissionDenied(f"{user} may not assign this {object_type} to that owner or team")
+
+
+def rows_in_order(queryset: models.QuerySet[M], ids: list[Any]) -> list[M]:
+    """The records of ``ids`` from ``queryset`` (its joins and prefetches applied), in ``ids``' order."""
+    if not ids:
+        return []
+    found = queryset.filter(pk__in=ids).order_by().in_bulk()
+    return [found[pk] for pk in ids if pk in found]
+
+
+def page_rows(queryset: models.QuerySet[M], offset: int, limit: int) -> list[M]:
+    """``list(queryset[offset:offset + limit])``, read through :func:`page_ids` when it is team-scoped."""
+    ids = page_ids(queryset, offset, limit)
+    if ids is None:
+        return list(queryset[offset : offset + limit])
+    return rows_in_order(queryset, ids)

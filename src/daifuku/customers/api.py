@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
+from daifuku.core import visibility
 from daifuku.core.models import User
 from daifuku.customers import merge, selectors, services
 from daifuku.customers.schemas import (
@@ -52,7 +53,7 @@ def _page(qs: QuerySet[Any], *, sort: str, limit: int, cursor: str) -> dict[str,
         raise ValidationError(
             {"cursor": _("カーソルが不正です。next_cursor の値をそのまま渡してください。")}
         ) from None
-    rows = list(qs[: limit + 1])
+    rows = visibility.page_rows(qs, 0, limit + 1)
     next_cursor = selectors.cursor_for(rows[limit - 1], sort) if len(rows) > limit else None
     return {"items": rows[:limit], "next_cursor": next_cursor}
 

@@ -111,10 +111,7 @@ class ListPage:
         ids = visibility.page_ids(queryset, offset, self.per_page + 1)
         if ids is None:
             ids = list(queryset.values_list("pk", flat=True)[offset : offset + self.per_page + 1])
-        if not ids:
-            return []
-        found = queryset.filter(pk__in=ids).order_by().in_bulk()
-        return [found[pk] for pk in ids if pk in found]
+        return visibility.rows_in_order(queryset, ids)
 
     @property
     def known(self) -> bool:

@@ -182,8 +182,12 @@ def page_ids(queryset: models.QuerySet[Any], offset: int, limit: int) -> list[An
         for alias, (_e, d, nf, nl) in zip(aliases, terms, strict=True)
     ]
     wanted = offset + limit
-    team_half = queryset.filter(**{team_col: team_id})
-    own_half = queryset.filter(**{owner_col: owner_id}).exclude(**{team_col: team_id})
+    # Each half without the "team OR owner" condition it implies: left in, it made PostgreSQL misjudge
+    # the team half's rows by 7× and sort 97,000 rows instead of walking the index (deep page 170 ms).
+    base = queryset.all()
+    base.query.where.children.remove(scope_node)  # a clone's own copy of the condition
+    team_half = base.filter(**{team_col: team_id})
+    own_half = base.filter(**{owner_col: owner_id}).exclude(**{team_col: team_id})
     parts: list[str] = []
     params: list[Any] = []
     for half in (team_half, own_half):

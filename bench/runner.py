@@ -535,7 +535,7 @@ def render(results: list[dict[str, Any]], notes: str = "") -> str:
             "",
             f"Run finished {r['finished_at']} in {r['seconds']} s. Machine: {m['nproc']} CPUs ({m['cpu']}), "
             f"{m['memory_gb']} GB RAM, {m['os']}, Python {m['python']}; load average at the end "
-            f"{', '.join(str(x) for x in m['load_average'])} (the machine is shared).",
+            f"{', '.join(str(x) for x in m['load_average'])}.",
             f"Data: {info['companies']:,} companies, {info['contacts']:,} contacts, {_data_extras(info)}"
             f"{info['search_documents']:,} search rows.",
             "",
@@ -551,7 +551,8 @@ def render(results: list[dict[str, Any]], notes: str = "") -> str:
             "5 when a run takes "
             "over 1 s). "
             "*server* = request through the whole Django stack in-process; *floor* = the SQL that fetches "
-            "the page's rows (board and forecast: every SELECT of the request that reads the deals table), "
+            "the page's rows (lists: the page's ids query and the query that loads those rows; board and "
+            "forecast: every SELECT of the request that reads the deals table), "
             "re-run raw on the same connection; *db* = every SELECT of the request re-run "
             "once; ✓/✗ = p50 goal and ratio goal.",
             "",

@@ -92,6 +92,20 @@ def test_board_columns_and_totals_in_yen(rep_a, deals):
     assert board.missing_rates == []
 
 
+def test_team_scoped_totals_add_the_team_and_my_deals_filed_elsewhere_once(rep_a, rep_a2, rep_b, team_b):
+    # given: a teammate's deal, my deal filed under another team, and another team's deal
+    proposal = stage_named("提案")
+    DealFactory(owner=rep_a2, stage=proposal, probability=50, amount=Decimal("100000"))
+    DealFactory(owner=rep_a, team=team_b, stage=proposal, probability=20, amount=Decimal("30000"))
+    DealFactory(owner=rep_b, stage=proposal, probability=90, amount=Decimal("7000000"))
+    # when
+    board = deal_board(user=rep_a, pipeline=default_pipeline())
+    # then
+    totals = column(board, "提案")
+    assert (totals.count, totals.amount, totals.weighted) == (2, Decimal("130000"), Decimal("56000"))
+    assert len(totals.deals) == 2
+
+
 def test_board_lists_a_currency_without_any_rate(rep_a):
     # given
     DealFactory(owner=rep_a, amount=Decimal("500"), currency_id="EUR")
@@ -200,7 +214,9 @@ def test_board_query_count_is_constant(client, rep_a, rows, django_assert_num_qu
     # when: session, user, role, scopes, unread notifications; pipelines (filter choices), default
     # pipeline, users, teams (filter choices); stages, totals, rates; the cards of each of the 3
     # non-empty columns (one index range each, whatever the number of deals)
-    with django_assert_num_queries(15):
+    # (the totals are two queries for a team-scoped rep: the team's deals, then the rep's own deals
+    # filed under another team — visibility.scope_halves)
+    with django_assert_num_queries(16):
         response = client.get("/sales/deals/board/")
     # then
     assert response.content.decode().count("data-deal-id=") == rows

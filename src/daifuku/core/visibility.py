@@ -131,25 +131,19 @@ def visible(
 _SCOPE_HINT = "daifuku_team_scope"
 
 
-def page_ids(queryset: models.QuerySet[Any], offset: int, limit: int) -> list[Any] | None:
-    """The pks of ``queryset[offset:offset + limit]`` read as a union of two ordered index walks.
-
-    A team-scoped list is "team = T OR owner = me". No single index gives that in list order, so the
-    database collects every visible row and sorts them all — 180 ms for a rep's contact list at a
-    million contacts on SQLite, whatever the page. Read instead as the first ``offset + limit`` rows of
-    "team = T" and of "owner = me AND team ≠ T" (each walks its own (team|owner, sort key, id) index in
-    order and stops), merged and cut by the database in the same order: the cost follows the page's
-    depth, not the table's size. None when the queryset is not team-scoped or its order is not plain
-    fields (the caller then reads it directly).
-    """
+def scope_halves(queryset: models.QuerySet[M]) -> tuple[models.QuerySet[M], models.QuerySet[M]] | None:
+    """A team-scoped queryset ("team = T OR owner = me") as two disjoint halves: "team = T" and
+    "owner = me AND team ≠ T", each with the queryset's other filters but without the OR (which no
+    single index serves, and which made PostgreSQL misjudge each half's rows). None when the queryset
+    is not team-scoped, or the scope no longer bounds it: widened by "| other queryset" (leads add the
+    unassigned ones), a union, a slice, DISTINCT ON, or driven by an id list or a search match
+    ("pk IN …": splitting would run the match twice)."""
     scope = getattr(queryset, "_hints", {}).get(_SCOPE_HINT)
     if scope is None:
         return None
     (team_col, team_id), (owner_col, owner_id), scope_node = scope
     query = queryset.query
     where = query.where
-    # Only while the scope still bounds the whole queryset: ANDed with other filters, not widened by
-    # "| other queryset" (e.g. leads adds the unassigned ones), nor a union, a slice or DISTINCT ON.
     if (
         where.connector != "AND"
         or where.negated
@@ -159,10 +153,30 @@ def page_ids(queryset: models.QuerySet[Any], offset: int, limit: int) -> list[An
         or query.distinct_fields
     ):
         return None
-    # A search ("pk IN (matching ids)") or an explicit id list drives the query from those ids: walking
-    # two sort-key indexes would run the match twice and read past many rows it rejects.
     pk_field = queryset.model._meta.pk
     if any(isinstance(c, In) and getattr(c.lhs, "target", None) == pk_field for c in where.children):
+        return None
+    base = queryset.all()
+    base.query.where.children.remove(scope_node)  # a clone's own copy of the condition
+    return (
+        base.filter(**{team_col: team_id}),
+        base.filter(**{owner_col: owner_id}).exclude(**{team_col: team_id}),
+    )
+
+
+def page_ids(queryset: models.QuerySet[Any], offset: int, limit: int) -> list[Any] | None:
+    """The pks of ``queryset[offset:offset + limit]`` read as a union of two ordered index walks.
+
+    A team-scoped list is "team = T OR owner = me". No single index gives that in list order, so the
+    database collects every visible row and sorts them all — 180 ms for a rep's contact list at a
+    million contacts on SQLite, whatever the page. Read instead as the first ``offset + limit`` rows of
+    each of :func:`scope_halves` — "team = T" on (team, sort key, id), "owner = me AND team ≠ T" on
+    (owner, sort key, id, team), the team last so that it is tested in the index — merged and cut by
+    the database in the same order: the cost follows the page's depth, not the table's size. None when
+    there are no halves or the order is not plain fields (the caller then reads the queryset directly).
+    """
+    halves = scope_halves(queryset)
+    if halves is None:
         return None
     terms: list[tuple[Any, bool, bool | None, bool | None]] = []
     for item in queryset.query.order_by:
@@ -182,15 +196,9 @@ def page_ids(queryset: models.QuerySet[Any], offset: int, limit: int) -> list[An
         for alias, (_e, d, nf, nl) in zip(aliases, terms, strict=True)
     ]
     wanted = offset + limit
-    # Each half without the "team OR owner" condition it implies: left in, it made PostgreSQL misjudge
-    # the team half's rows by 7× and sort 97,000 rows instead of walking the index (deep page 170 ms).
-    base = queryset.all()
-    base.query.where.children.remove(scope_node)  # a clone's own copy of the condition
-    team_half = base.filter(**{team_col: team_id})
-    own_half = base.filter(**{owner_col: owner_id}).exclude(**{team_col: team_id})
     parts: list[str] = []
     params: list[Any] = []
-    for half in (team_half, own_half):
+    for half in halves:
         sql, half_params = (
             half.annotate(_page_pk=models.F("pk"), **aliases)
             .order_by(*ordering)

@@ -108,6 +108,20 @@ class Deal(VersionedModel):
                 condition=models.Q(deleted_at__isnull=True),
                 name="deal_board_totals_idx",
             ),
+            # The same for one team (the team half of a team-scoped board: visibility.scope_halves).
+            models.Index(
+                fields=[
+                    "team",
+                    "pipeline",
+                    "stage",
+                    "currency",
+                    "expected_close_date",
+                    "amount",
+                    "probability",
+                ],
+                condition=models.Q(deleted_at__isnull=True),
+                name="deal_team_board_totals_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(probability__lte=100), name="deal_probability_0_100"),

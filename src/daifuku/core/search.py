@@ -132,35 +132,22 @@ def reindex_many(object_type: str, objects: Iterable[Any], batch_size: int = 200
 
 
 def _reindex_batch(object_type: str, objects: list[Any]) -> int:
-    """Upsert the documents of a batch with one multi-row statement per chunk, then their grams.
+    """Upsert the documents of a batch, then their grams.
 
-    ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` (SQLite ≥ 3.35, PostgreSQL) replaces the former
-    read-existing / bulk_create / bulk_update / read-ids round trips; on PostgreSQL the grams go into
-    the same statement, on SQLite the FTS rows are replaced with two ``executemany`` calls.
+    SQLite: ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` per chunk (≥ 3.35), then the FTS rows
+    replaced with two ``executemany`` calls. PostgreSQL: :func:`_upsert_copied` (grams in the row).
     """
     parts_by_id = {obj.pk: _folded_parts(object_type, obj) for obj in objects}
     items = list(parts_by_id.items())
-    postgres = _is_postgres()
-    if postgres:
+    if _is_postgres():
         _upsert_copied(object_type, items)
         return len(objects)
-    chunk_size = 500 if postgres else 300  # stays under SQLite's 999 bound parameters
+    chunk_size = 300  # stays under SQLite's 999 bound parameters
     written: list[tuple[int, list[str]]] = []
     with connection.cursor() as cursor:
         for start in range(0, len(items), chunk_size):
             chunk = items[start : start + chunk_size]
             params: list[Any] = []
-            if postgres:
-                values = ", ".join(["(%s, %s, %s, %s::text[])"] * len(chunk))
-                for oid, parts in chunk:
-                    params += [object_type, oid, "\n".join(parts), grams(parts)]
-                cursor.execute(
-                    "INSERT INTO core_searchdocument (object_type, object_id, text, grams) "  # noqa: S608
-                    f"VALUES {values} ON CONFLICT (object_type, object_id) "
-                    "DO UPDATE SET text = EXCLUDED.text, grams = EXCLUDED.grams",
-                    params,
-                )
-                continue
             values = ", ".join(["(%s, %s, %s)"] * len(chunk))
             for oid, parts in chunk:
                 params += [object_type, oid, "\n".join(parts)]

@@ -458,9 +458,7 @@ class ModelTarget(Target):
         for attname, value in old.items():
             name = self._attname_names.get(attname, attname)
             if name in before:
-                before[name] = (
-                    value if isinstance(value, int | str | bool | type(None)) else audit.plain(value)
-                )
+                before[name] = audit.plain(value)
         return audit.diff(before, after)
 
     def _apply_update(

@@ -211,3 +211,88 @@ def test_query_is_served_by_the_index(admin, yamada, other):
         assert "core_searchdoc_grams_gin" in plan
     else:
         assert "core_search_fts VIRTUAL TABLE INDEX" in plan
+
+
+# Matches: the list filter, by walking rows or by the gram index
+
+
+@pytest.mark.parametrize(
+    "q", ["商事", "山田", "ﾔﾏﾀﾞ", "山田 商事", "山田商事", "1234-5678", "大阪", "田", '"AND"', "無い言葉"]
+)
+def test_walk_and_index_find_the_same_rows(admin, yamada, other, q):
+    # given
+    CompanyFactory(name="山田運輸", owner=admin)
+    CompanyFactory(name="鈴木商事", phone="+81312345678", owner=admin)
+    CompanyFactory(name="山田", representative="田商事", owner=admin)
+    CompanyFactory(name='"AND" OR * 社', owner=admin)
+    match = search.matches("company", q)
+    base = selectors.company_queryset(user=admin).order_by("kana_key", "id")
+    # when
+    walked = list(base.filter(match.forced("walk")).values_list("pk", flat=True))
+    indexed = list(base.filter(match.forced("index")).values_list("pk", flat=True))
+    # then
+    assert walked == indexed
+    assert walked == list(base.filter(pk__in=search.matching_ids("company", q)).values_list("pk", flat=True))
+
+
+def test_unbounded_and_sliced_queries_read_the_index_and_id_lists_walk(admin, yamada):
+    # given
+    match = search.matches("company", "山田")
+    qs = Company.objects.filter(match)
+    index_mark = "core_search_fts" if connection.vendor == "sqlite" else "@>"
+    # when
+    unbounded, _p = qs.query.sql_with_params()
+    sliced, _p = qs[:50].query.sql_with_params()
+    by_ids, _p = qs.filter(pk__in=[yamada.pk, yamada.pk + 1]).query.sql_with_params()
+    # then
+    assert index_mark in unbounded and index_mark in sliced
+    assert index_mark not in by_ids and "d.object_id = " in by_ids
+    assert list(qs.filter(pk__in=[yamada.pk])) == [yamada]
+
+
+def test_gram_stats_count_documents_per_gram(admin):
+    # given: 商事 in every company's name, 物産 in none
+    for n in range(30):
+        CompanyFactory(name=f"第{n}商事", owner=admin)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE core_searchdocument")
+    search.forget_stats()
+    # when
+    docs, total = search.gram_stats(["商事", "物産"])
+    # then
+    assert total == 30
+    assert docs["商事"] == 30
+    assert docs.get("物産", 0) <= 1  # PostgreSQL counts an unlisted gram at half the rarest one's share
+
+
+def test_gram_stats_of_postgresql_without_statistics_are_unknown(admin):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite reads its FTS vocabulary, which always exists")
+    # given: no statistics (as before the first ANALYZE; removed inside the test's transaction)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM pg_statistic WHERE starelid = 'core_searchdocument'::regclass")
+    search.forget_stats()
+    # when / then
+    assert search.gram_stats(["商事"]) is None
+    assert search.matches("company", "商事").walk_budget(51) is None
+
+
+@pytest.mark.parametrize(
+    ("docs", "total", "wanted", "expected"),
+    [
+        ({"商事": 100_000}, 200_000, 51, 500),  # half of all documents: a short walk (at least 500 rows)
+        ({"商事": 10_000}, 200_000, 51, 3_060),  # 5 %: 3 × 51 ÷ 0.05 rows
+        ({"商事": 1_000}, 200_000, 51, None),  # 0.5 %: 30,600 rows to walk; the index is cheaper
+        ({"やま": 20_000, "まだ": 20_000}, 200_000, 51, None),  # 10 % × 10 % = 1 %: 15,300 rows
+        ({"やま": 60_000, "まだ": 60_000}, 200_000, 51, 1_700),  # 30 % × 30 %
+        ({"商事": 0}, 200_000, 51, None),  # nothing matches: the index answers at once
+        ({"商事": 100_000}, 200_000, 10_001, None),  # a deep page: too many rows to walk
+    ],
+)
+def test_walk_budget_follows_the_estimated_share_of_matches(monkeypatch, docs, total, wanted, expected):
+    # given
+    monkeypatch.setattr(search, "gram_stats", lambda grams, using="default": (docs, total))
+    terms = ["".join(docs)] if len(docs) == 1 else ["やまだ"]
+    # when / then
+    assert search.Matches("company", terms).walk_budget(wanted) == expected

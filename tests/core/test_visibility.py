@@ -2,10 +2,13 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from daifuku.core import visibility
+from daifuku.core import search, visibility
 from daifuku.core.models import Role, RoleScope
 from daifuku.customers.models import Company
+from daifuku.customers.views import ListPage
 from tests.factories import CompanyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -291,8 +294,8 @@ def test_page_ids_of_a_widened_queryset_is_none(team_page):
     assert visibility.page_ids(qs, 0, 10) is None
 
 
-def test_page_ids_of_a_search_is_none(team_page):
-    # given: a search narrows the list to matching ids first; the plain query is driven by them
+def test_page_ids_of_an_id_list_is_none(team_page):
+    # given: a list driven by an id subquery; the plain query is driven by them
     qs = (
         visibility.visible(Company.objects.filter(deleted_at__isnull=True), team_page, "company")
         .filter(pk__in=Company.objects.filter(name__startswith="自分").values("pk"))
@@ -300,3 +303,81 @@ def test_page_ids_of_a_search_is_none(team_page):
     )
     # when / then
     assert visibility.page_ids(qs, 0, 10) is None
+
+
+# page_ids of a searched list: walk the list in its order for a frequent term, else the gram index
+
+
+@pytest.fixture
+def analyzed():
+    """Index statistics as the database keeps them (PostgreSQL: ANALYZE, as autovacuum would run it)."""
+
+    def refresh():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE core_searchdocument")
+        search.forget_stats()
+
+    return refresh
+
+
+def _searched(user, q, strategy=""):
+    match = search.matches("company", q)
+    if strategy:
+        match = match.forced(strategy)
+    base = visibility.visible(Company.objects.filter(deleted_at__isnull=True), user, "company")
+    return base.filter(match).order_by("kana_key", "id")
+
+
+@pytest.mark.parametrize("offset", [0, 3, 6])
+def test_page_ids_of_a_frequent_search_walks_the_list_and_gives_the_index_page(team_page, analyzed, offset):
+    # given: 自分 is in 10 of the 17 visible companies' names (7 in the team, 3 under another team)
+    analyzed()
+    expected = list(_searched(team_page, "自分", "index").values_list("pk", flat=True)[offset : offset + 4])
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        ids = visibility.page_ids(_searched(team_page, "自分"), offset, 4)
+    # then
+    assert ids == expected
+    assert len(expected) == 4
+    walk = [q["sql"] for q in queries.captured_queries if "page_walk" in q["sql"]]
+    assert len(walk) == 1
+    assert "core_search_fts" not in walk[0] and "@>" not in walk[0]  # the gram index is not read
+
+
+def test_page_ids_of_a_search_falls_back_when_the_walk_finds_too_few(team_page, monkeypatch):
+    # given: a budget of 3 rows per half cannot hold the 4 matches of the page
+    monkeypatch.setattr(search.Matches, "walk_budget", lambda self, wanted, using="default": 3)
+    qs = _searched(team_page, "自分")
+    # when
+    ids = visibility.page_ids(qs, 0, 4)
+    page = ListPage(qs, 4, 1)
+    # then: None, and the page is read as a whole (through the index) instead
+    assert ids is None
+    assert [c.pk for c in page.object_list] == list(
+        _searched(team_page, "自分", "index").values_list("pk", flat=True)[:4]
+    )
+
+
+def test_page_ids_of_a_search_past_its_last_match_falls_back(team_page, analyzed):
+    # given: 10 matches; the page after the 8th holds 2 of the 4 rows asked for
+    analyzed()
+    qs = _searched(team_page, "自分")
+    # when / then
+    assert visibility.page_ids(qs, 8, 4) is None
+    assert [c.pk for c in ListPage(qs, 4, 3).object_list] == list(
+        _searched(team_page, "自分", "index").values_list("pk", flat=True)[8:12]
+    )
+
+
+def test_rows_of_a_searched_page_are_checked_by_id_not_searched_again(team_page):
+    # given
+    qs = _searched(team_page, "自分")
+    ids = list(_searched(team_page, "自分", "index").values_list("pk", flat=True)[:4])
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        rows = visibility.rows_in_order(qs, ids)
+    # then
+    assert [c.pk for c in rows] == ids
+    (sql,) = [q["sql"] for q in queries.captured_queries]
+    assert "core_search_fts" not in sql and "@>" not in sql

@@ -75,9 +75,9 @@ def product_list(
     filters = filters or ProductFilters()
     qs = product_queryset(user=user)
     if filters.q:
-        ids = search.matching_ids(PRODUCT, filters.q)
-        if ids is not None:
-            qs = qs.filter(pk__in=ids)
+        match = search.matches(PRODUCT, filters.q)
+        if match is not None:
+            qs = qs.filter(match)
     if filters.category:
         qs = qs.filter(category_id=filters.category)
     if filters.active in ("1", "0"):

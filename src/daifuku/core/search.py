@@ -11,13 +11,16 @@ Modules register how to turn a record into text with :func:`register`; services 
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, connections, models
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import In
 
 from daifuku.core import jp
 from daifuku.core.models import SearchDocument
@@ -224,13 +227,18 @@ def matching_ids(object_type: str, query: str) -> RawSQL | None:
     """A subquery of the ids of ``object_type`` rows matching every term of ``query``.
 
     Use as ``Model.objects.filter(pk__in=matching_ids(...))`` inside a visibility-applying
-    selector. Returns None for an empty query (no filtering).
+    selector. Returns None for an empty query (no filtering). List pages use :class:`Matches`.
     """
     terms = query_terms(query)
     if not terms:
         return None
+    sql, params = _index_ids(object_type, terms, connection.vendor)
+    return RawSQL(sql, params)  # noqa: S611  (parameters are bound, never interpolated)
+
+
+def _index_ids(object_type: str, terms: list[str], vendor: str) -> tuple[str, list[Any]]:
     params: list[Any] = [object_type]
-    if _is_postgres():
+    if vendor == "postgresql":
         all_grams = sorted({g for t in terms for g in _term_grams(t)})
         # ``object_type || ''`` keeps the planner off the (object_type, object_id) btree, which selects a
         # whole object type; the GIN index on the grams is the selective path.
@@ -252,4 +260,184 @@ def matching_ids(object_type: str, query: str) -> RawSQL | None:
         for term in terms:
             sql += " AND instr(d.text, %s) > 0"
             params.append(term)
-    return RawSQL(sql, params)  # noqa: S611  (parameters are bound, never interpolated)
+    return sql, params
+
+
+# Searching a list: walk its order, or read the gram index and sort
+
+
+class Matches(models.Expression):
+    """A list's search filter (``queryset.filter(Matches("contact", terms))``), shaped per query.
+
+    Two ways to find the rows that match every term:
+
+    - *index*: ``pk IN (`` the gram index's candidates, checked for the substring ``)`` — reads every
+      match; a list then sorts them all. Right for rare terms and for unbounded queries (counts,
+      totals, exports).
+    - *walk*: check each row the query reads against its search document (one lookup by
+      (object_type, object_id) per row). Right when the query reads few rows: a page's rows fetched
+      by their ids (``pk IN [51 ids]`` — the index path would run the whole search again), or the
+      first rows of a list in its own order for a frequent term (see ``visibility.page_ids``, which
+      tries that within a budget of rows and falls back to the index path).
+
+    ``strategy`` forces one; by default an id-list-bounded query walks and every other one reads the
+    index (a plain LIMIT is no safe bound: matches of a name cluster in フリガナ order, e.g. ﾔﾏﾀﾞ sits
+    near the end, so a walk from the start could read most of the table).
+    """
+
+    conditional = True
+    output_field = models.BooleanField()
+
+    def __init__(self, object_type: str, terms: list[str], strategy: str = "") -> None:
+        super().__init__()
+        self.object_type = object_type
+        self.terms = terms
+        self.strategy = strategy
+
+    def __repr__(self) -> str:
+        return f"Matches({self.object_type!r}, {self.terms!r}, {self.strategy!r})"
+
+    @property
+    def identity(self) -> tuple[Any, ...]:
+        return (type(self), self.object_type, tuple(self.terms), self.strategy)
+
+    def forced(self, strategy: str) -> Matches:
+        return Matches(self.object_type, self.terms, strategy)
+
+    def walk_budget(self, rows_wanted: int, using: str = "default") -> int | None:
+        """How many rows of a list to walk for its first ``rows_wanted`` matches; None: read the index.
+
+        Estimated from the index's document counts (:func:`gram_stats`): the share of documents that
+        match is taken as the product of the grams' shares (independence; names' grams go together,
+        so real matches are more frequent and the walk shorter). Walk when about ``rows_wanted ÷ share``
+        rows (× 3 for safety, at most ``WALK_MAX_ROWS``) would do; a failed walk costs that budget.
+        """
+        grams = sorted({g for t in self.terms for g in _term_grams(t)})
+        stats = gram_stats(grams, using)
+        if stats is None:
+            return None
+        docs, total = stats
+        if total <= 0:
+            return None
+        share = math.prod(min(docs.get(g, 0), total) / total for g in grams)
+        if share <= 0:
+            return None
+        budget = math.ceil(3 * rows_wanted / share)
+        if budget > WALK_MAX_ROWS:
+            return None
+        return max(budget, WALK_MIN_ROWS)
+
+    def walk_sql(self, column: str, vendor: str) -> tuple[str, list[Any]]:
+        """The per-row check of the row whose id is ``column`` (SQL): its document holds every term."""
+        find = "strpos(d.text, %s) > 0" if vendor == "postgresql" else "instr(d.text, %s) > 0"
+        # A scalar subquery, not EXISTS: PostgreSQL turns EXISTS into a join it may hash over every
+        # document; a scalar subquery stays a per-row check, as the walk wants.
+        sql = (
+            f"(SELECT {' AND '.join([find] * len(self.terms))} FROM core_searchdocument d "  # noqa: S608
+            f"WHERE d.object_type = %s AND d.object_id = {column})"
+        )
+        return sql, [*self.terms, self.object_type]
+
+    def as_sql(self, compiler: Any, conn: Any) -> tuple[str, list[Any]]:
+        query = compiler.query
+        pk = query.model._meta.pk
+        column = (
+            f"{compiler.quote_name_unless_alias(query.get_initial_alias())}.{conn.ops.quote_name(pk.column)}"
+        )
+        walk = self.strategy == "walk" or (not self.strategy and _id_list_bound(query) is not None)
+        if walk:
+            return self.walk_sql(column, conn.vendor)
+        raw_sql, params = _index_ids(self.object_type, self.terms, conn.vendor)
+        return f"{column} IN ({raw_sql})", params
+
+
+WALK_MIN_ROWS = 500
+WALK_MAX_ROWS = 10_000
+ID_LIST_WALK = 1_000  # a query cut to at most this many ids checks them one by one
+
+
+def _id_list_bound(query: Any) -> int | None:
+    """The size of the id list a query is cut to (``pk IN [..]``, at most ``ID_LIST_WALK``), else None."""
+    pk = query.model._meta.pk
+    for child in query.where.children:
+        if (
+            isinstance(child, In)
+            and getattr(child.lhs, "target", None) == pk
+            and isinstance(child.rhs, list | tuple | set | frozenset)
+            and len(child.rhs) <= ID_LIST_WALK
+        ):
+            return len(child.rhs)
+    return None
+
+
+def matches(object_type: str, query: str) -> Matches | None:
+    """The filter of a list's search box: ``queryset.filter(m)``; None for an empty query."""
+    terms = query_terms(query)
+    return Matches(object_type, terms) if terms else None
+
+
+STATS_SECONDS = 300.0  # how long the index's document counts are reused before they are read again
+_stats: dict[tuple[str, str], tuple[float, Any]] = {}
+
+
+def forget_stats() -> None:
+    """Drop the cached index statistics (tests, after a rebuild)."""
+    _stats.clear()
+
+
+def _cached(using: str, key: str, read: Callable[[], Any]) -> Any:
+    now = time.monotonic()
+    hit = _stats.get((using, key))
+    if hit is not None and now - hit[0] < STATS_SECONDS:
+        return hit[1]
+    value = read()
+    _stats[(using, key)] = (now, value)
+    return value
+
+
+def gram_stats(grams: list[str], using: str = "default") -> tuple[dict[str, int], int] | None:
+    """(documents containing each gram, documents in all), as the index knows them; None if unknown.
+
+    SQLite: exact, from the FTS5 vocabulary table (a lookup per gram); the total is cached for
+    ``STATS_SECONDS``. PostgreSQL: from the planner's statistics of the gram column
+    (``pg_stats.most_common_elems``, refreshed by ANALYZE / autovacuum), cached likewise; a gram not
+    among the most common is counted at half the least common one's frequency, as the planner does.
+    """
+    conn = connections[using]
+    if conn.vendor == "postgresql":
+        common = _cached(using, "pg_elems", lambda: _pg_common_elems(conn))
+        if common is None:
+            return None
+        freqs, floor, total = common
+        return {g: int(freqs.get(g, floor) * total) for g in grams}, total
+    total = _cached(using, "total", lambda: _count_documents(conn))
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"SELECT term, doc FROM core_search_vocab WHERE term IN ({', '.join(['%s'] * len(grams))})",  # noqa: S608
+            grams,
+        )
+        docs = {term: int(doc) for term, doc in cursor.fetchall()}
+    return docs, total
+
+
+def _count_documents(conn: Any) -> int:
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM core_searchdocument")
+        return int(cursor.fetchone()[0])
+
+
+def _pg_common_elems(conn: Any) -> tuple[dict[str, float], float, int] | None:
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
+            "FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename "
+            "WHERE s.tablename = 'core_searchdocument' AND s.attname = 'grams' "
+            "AND s.schemaname = current_schema()"
+        )
+        row = cursor.fetchone()
+    if row is None or row[0] is None or row[1] is None or not row[2] or row[2] <= 0:
+        return None
+    elems, freqs, total = row
+    # The frequencies list ends with the minimum, maximum and null frequency of the elements.
+    listed = dict(zip(elems, freqs, strict=False))
+    return listed, float(freqs[-3]) / 2, int(total)

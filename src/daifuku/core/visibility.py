@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models.lookups import In
+from django.db.models.lookups import Exact, In
+from django.db.models.sql.where import WhereNode
 
 from daifuku.core.models import RoleScope, Scope
 
@@ -175,9 +176,109 @@ def page_ids(queryset: models.QuerySet[Any], offset: int, limit: int) -> list[An
     the database in the same order: the cost follows the page's depth, not the table's size. None when
     there are no halves or the order is not plain fields (the caller then reads the queryset directly).
     """
+    match = _search_match(queryset)
+    if match is not None:
+        return _walk_search_ids(queryset, match, offset, limit)
     halves = scope_halves(queryset)
     if halves is None:
         return None
+    ordered = _ordered_sql(queryset, halves, offset, limit)
+    if ordered is None:
+        return None
+    sql, params, _order = ordered
+    from django.db import connections
+
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _search_match(queryset: models.QuerySet[Any]) -> Any:
+    """The list's search filter (``search.Matches``) when it is one of the query's AND-ed conditions."""
+    if queryset.query.combinator:
+        return None
+    found = _and_matches(queryset.query.where)
+    return found[0][2] if len(found) == 1 else None
+
+
+def _and_matches(node: Any) -> list[tuple[Any, Any, Any]]:
+    """(parent node, child, ``Matches``) of the search filters AND-ed into a WHERE tree. ``filter(expr)``
+    stores a boolean expression as ``Exact(expr, True)``, in a node of its own or squashed into the
+    parent's children."""
+    from daifuku.core.search import Matches
+
+    if not isinstance(node, WhereNode) or node.connector != "AND" or node.negated:
+        return []
+    found: list[tuple[Any, Any, Any]] = []
+    for child in node.children:
+        if isinstance(child, Matches):
+            found.append((node, child, child))
+        elif isinstance(child, Exact) and isinstance(child.lhs, Matches) and child.rhs is True:
+            found.append((node, child, child.lhs))
+        else:
+            found += _and_matches(child)
+    return found
+
+
+def _replace_match(queryset: models.QuerySet[M], match: Any, by: Any) -> models.QuerySet[M]:
+    """A clone of ``queryset`` with its search filter replaced by ``by`` (None: removed)."""
+    clone = queryset.all()
+    for parent, child, found in _and_matches(clone.query.where):
+        if found != match:
+            continue
+        index = parent.children.index(child)
+        if by is None:
+            del parent.children[index]
+        elif child is found:
+            parent.children[index] = by
+        else:
+            parent.children[index] = Exact(by, True)
+    return clone
+
+
+def _walk_search_ids(queryset: models.QuerySet[Any], match: Any, offset: int, limit: int) -> list[Any] | None:
+    """A searched list's page read by walking the list in its order, when the term is frequent.
+
+    The first ``budget`` rows of the list without the search (read as :func:`page_ids` reads any list,
+    per scope half, keys only) are checked one by one against their search documents; if ``offset +
+    limit`` of them match, those are the page — the rows the index path would give, without reading
+    every match. Otherwise (a rare term, or matches clustered further down the order, as ﾔﾏﾀﾞ in
+    フリガナ order) None: the caller reads the page through the gram index.
+    """
+    budget = match.walk_budget(offset + limit, queryset.db)
+    if budget is None:
+        return None
+    base = _replace_match(queryset, match, None)
+    inner = _ordered_sql(base, scope_halves(base), 0, budget, keys=True)
+    if inner is None:
+        return None
+    sql, params, order_sql = inner
+    from django.db import connections
+
+    connection = connections[queryset.db]
+    qn = connection.ops.quote_name
+    probe_sql, probe_params = match.walk_sql(f"page_walk.{qn('_page_pk')}", connection.vendor)
+    sql = (
+        f"SELECT {qn('_page_pk')} FROM ({sql}) AS page_walk WHERE {probe_sql} "  # noqa: S608
+        f"ORDER BY {order_sql} LIMIT {int(limit)} OFFSET {int(offset)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *probe_params])
+        ids = [row[0] for row in cursor.fetchall()]
+    return ids if len(ids) == limit else None
+
+
+def _ordered_sql(
+    queryset: models.QuerySet[Any],
+    halves: tuple[models.QuerySet[Any], models.QuerySet[Any]] | None,
+    offset: int,
+    limit: int,
+    *,
+    keys: bool = False,
+) -> tuple[str, list[Any], str] | None:
+    """SQL of ``queryset[offset:offset + limit]``'s pks, read per half when given (see :func:`page_ids`),
+    with the sort keys too when ``keys``; and its ORDER BY over those keys. None when the order is not
+    plain fields."""
     terms: list[tuple[Any, bool, bool | None, bool | None]] = []
     for item in queryset.query.order_by:
         if isinstance(item, str) and item and item != "?":
@@ -198,7 +299,7 @@ def page_ids(queryset: models.QuerySet[Any], offset: int, limit: int) -> list[An
     wanted = offset + limit
     parts: list[str] = []
     params: list[Any] = []
-    for half in halves:
+    for half in halves or (queryset,):
         sql, half_params = (
             half.annotate(_page_pk=models.F("pk"), **aliases)
             .order_by(*ordering)
@@ -214,13 +315,12 @@ def page_ids(queryset: models.QuerySet[Any], offset: int, limit: int) -> list[An
         f"{qn(alias)} {'DESC' if d else 'ASC'}" + (" NULLS FIRST" if nf else " NULLS LAST" if nl else "")
         for alias, (_e, d, nf, nl) in zip(aliases, terms, strict=True)
     )
+    columns = "*" if keys else qn("_page_pk")
     sql = (
-        f"SELECT {qn('_page_pk')} FROM ({parts[0]} UNION ALL {parts[1]}) AS page_union "  # noqa: S608
+        f"SELECT {columns} FROM ({' UNION ALL '.join(parts)}) AS page_union "  # noqa: S608
         f"ORDER BY {order_sql} LIMIT {int(limit)} OFFSET {int(offset)}"
     )
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+    return sql, params, order_sql
 
 
 def _in_scope(user: Any, scope: str, owner_id: int | None, team_id: int | None) -> bool:

@@ -75,9 +75,9 @@ def company_list(
     filters = filters or CompanyFilters()
     qs = company_queryset(user=user)
     if filters.q:
-        ids = search.matching_ids(COMPANY, filters.q)
-        if ids is not None:
-            qs = qs.filter(pk__in=ids)
+        match = search.matches(COMPANY, filters.q)
+        if match is not None:
+            qs = qs.filter(match)
     if filters.owner:
         qs = qs.filter(owner_id=filters.owner)
     if filters.team:
@@ -187,9 +187,9 @@ def contact_list(
     filters = filters or ContactFilters()
     qs = contact_queryset(user=user)
     if filters.q:
-        ids = search.matching_ids(CONTACT, filters.q)
-        if ids is not None:
-            qs = qs.filter(pk__in=ids)
+        match = search.matches(CONTACT, filters.q)
+        if match is not None:
+            qs = qs.filter(match)
     if filters.owner:
         qs = qs.filter(owner_id=filters.owner)
     if filters.team:

@@ -133,9 +133,9 @@ def deal_queryset(*, user: User, action: str = "read") -> QuerySet[Deal]:
 
 def _filtered(qs: QuerySet[Deal], filters: DealFilters) -> QuerySet[Deal]:
     if filters.q:
-        ids = search.matching_ids(DEAL, filters.q)
-        if ids is not None:
-            qs = qs.filter(pk__in=ids)
+        match = search.matches(DEAL, filters.q)
+        if match is not None:
+            qs = qs.filter(match)
     if filters.owner:
         qs = qs.filter(owner_id=filters.owner)
     if filters.team:

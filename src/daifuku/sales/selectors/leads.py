@@ -56,9 +56,9 @@ def lead_list(*, user: User, filters: LeadFilters | None = None, sort: str = "-c
     filters = filters or LeadFilters()
     qs = lead_queryset(user=user)
     if filters.q:
-        ids = search.matching_ids(LEAD, filters.q)
-        if ids is not None:
-            qs = qs.filter(pk__in=ids)
+        match = search.matches(LEAD, filters.q)
+        if match is not None:
+            qs = qs.filter(match)
     if filters.status:
         qs = qs.filter(status=filters.status)
     elif filters.open_only:

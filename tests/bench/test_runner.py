@@ -39,7 +39,8 @@ def test_run_writes_results_and_page(tmp_path):
         p["name"] for p in saved["pages"] if p["kind"] != "search" and not p["floor_sql"].startswith("SELECT")
     ] == []
     assert all(p["runs"] == 1 and p["p50_ms"] > 0 and p["queries"] > 0 for p in saved["pages"])
-    assert {"nproc", "memory_gb", "cpu"} <= set(saved["machine"])
+    assert {"nproc", "memory_gb", "cpu", "python_speed_us"} <= set(saved["machine"])
+    assert saved["machine"]["python_speed_us"] > 0
     page = doc.read_text(encoding="utf-8")
     assert f"## {saved['database']['version']}, scale small" in page
     assert "hand-written analysis" in page

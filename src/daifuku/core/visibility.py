@@ -137,8 +137,8 @@ def scope_halves(queryset: models.QuerySet[M]) -> tuple[models.QuerySet[M], mode
     "owner = me AND team ≠ T", each with the queryset's other filters but without the OR (which no
     single index serves, and which made PostgreSQL misjudge each half's rows). None when the queryset
     is not team-scoped, or the scope no longer bounds it: widened by "| other queryset" (leads add the
-    unassigned ones), a union, a slice, DISTINCT ON, or driven by an id list or a search match
-    ("pk IN …": splitting would run the match twice)."""
+    unassigned ones), a union, a slice, DISTINCT ON, or driven by an id list ("pk IN …": splitting
+    would read it twice; a search filter is handled by :func:`page_ids` before the halves)."""
     scope = getattr(queryset, "_hints", {}).get(_SCOPE_HINT)
     if scope is None:
         return None
@@ -175,6 +175,9 @@ def page_ids(queryset: models.QuerySet[Any], offset: int, limit: int) -> list[An
     (owner, sort key, id, team), the team last so that it is tested in the index — merged and cut by
     the database in the same order: the cost follows the page's depth, not the table's size. None when
     there are no halves or the order is not plain fields (the caller then reads the queryset directly).
+
+    A searched list (a ``search.Matches`` filter) is read by :func:`_walk_search_ids` when its term is
+    frequent, and otherwise directly (the gram index's candidates, sorted), never per half.
     """
     match = _search_match(queryset)
     if match is not None:

@@ -345,18 +345,44 @@ def test_page_ids_of_a_frequent_search_walks_the_list_and_gives_the_index_page(t
     assert "core_search_fts" not in walk[0] and "@>" not in walk[0]  # the gram index is not read
 
 
-def test_page_ids_of_a_search_falls_back_when_the_walk_finds_too_few(team_page, monkeypatch):
-    # given: a budget of 3 rows per half cannot hold the 4 matches of the page
-    monkeypatch.setattr(search.Matches, "walk_budget", lambda self, wanted, using="default": 3)
+def test_page_ids_of_a_search_gives_up_when_the_scout_finds_nothing(team_page, monkeypatch):
+    # given: オオタ is the last reading in 五十音 order; a scout of 2 rows finds none of its matches
+    monkeypatch.setattr(search, "WALK_MIN_ROWS", 2)
+    monkeypatch.setattr(search.Matches, "walk_budget", lambda self, wanted, using="default": 8)
+    qs = _searched(team_page, "オオタ")
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        ids = visibility.page_ids(qs, 0, 2)
+    page = ListPage(qs, 2, 1)
+    # then: one scout, then None; the page is read as a whole (through the index) instead
+    assert ids is None
+    assert sum("page_walk" in q["sql"] for q in queries.captured_queries) == 1
+    assert [c.pk for c in page.object_list] == list(
+        _searched(team_page, "オオタ", "index").values_list("pk", flat=True)[:2]
+    )
+    assert len(page.object_list) == 2
+
+
+def test_page_ids_of_a_search_walks_again_as_far_as_the_scout_rate_says(team_page, monkeypatch):
+    # given: a scout of 2 rows finds fewer than the 4 matches wanted
+    monkeypatch.setattr(search, "WALK_MIN_ROWS", 2)
+    monkeypatch.setattr(search.Matches, "walk_budget", lambda self, wanted, using="default": 8)
     qs = _searched(team_page, "自分")
     # when
-    ids = visibility.page_ids(qs, 0, 4)
-    page = ListPage(qs, 4, 1)
-    # then: None, and the page is read as a whole (through the index) instead
-    assert ids is None
-    assert [c.pk for c in page.object_list] == list(
-        _searched(team_page, "自分", "index").values_list("pk", flat=True)[:4]
-    )
+    with CaptureQueriesContext(connection) as queries:
+        ids = visibility.page_ids(qs, 0, 4)
+    # then
+    assert ids == list(_searched(team_page, "自分", "index").values_list("pk", flat=True)[:4])
+    assert sum("page_walk" in q["sql"] for q in queries.captured_queries) == 2
+
+
+def test_page_ids_of_a_search_gives_up_when_the_scout_rate_needs_too_many_rows(team_page, monkeypatch):
+    # given: the scout's hit rate would need more rows than a walk may read
+    monkeypatch.setattr(search, "WALK_MIN_ROWS", 2)
+    monkeypatch.setattr(search, "WALK_MAX_ROWS", 3)
+    monkeypatch.setattr(search.Matches, "walk_budget", lambda self, wanted, using="default": 8)
+    # when / then
+    assert visibility.page_ids(_searched(team_page, "自分"), 0, 4) is None
 
 
 def test_page_ids_of_a_search_past_its_last_match_falls_back(team_page, analyzed):

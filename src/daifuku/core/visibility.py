@@ -7,6 +7,7 @@ existence never leaks through a detail page, a count or a search.
 
 from __future__ import annotations
 
+import math
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
@@ -242,33 +243,52 @@ def _replace_match(queryset: models.QuerySet[M], match: Any, by: Any) -> models.
 def _walk_search_ids(queryset: models.QuerySet[Any], match: Any, offset: int, limit: int) -> list[Any] | None:
     """A searched list's page read by walking the list in its order, when the term is frequent.
 
-    The first ``budget`` rows of the list without the search (read as :func:`page_ids` reads any list,
-    per scope half, keys only) are checked one by one against their search documents; if ``offset +
-    limit`` of them match, those are the page — the rows the index path would give, without reading
-    every match. Otherwise (a rare term, or matches clustered further down the order, as ﾔﾏﾀﾞ in
-    フリガナ order) None: the caller reads the page through the gram index.
+    The first rows of the list without the search (read as :func:`page_ids` reads any list, per scope
+    half, keys only) are checked one by one against their search documents; if ``offset + limit`` of
+    them match, those are the page — the rows the index path would give, without reading every
+    match. A scout of a quarter of the estimated budget goes first: enough matches end it there; none
+    (matches clustered further down the order, as ﾔﾏﾀﾞ in フリガナ order) or a rate that would need
+    more than ``search.WALK_MAX_ROWS`` rows gives up (None: the caller reads the page through the gram
+    index), at a quarter of the budget's cost; otherwise one walk sized by the scout's hit rate.
     """
-    budget = match.walk_budget(offset + limit, queryset.db)
+    from daifuku.core import search
+
+    wanted = offset + limit
+    budget = match.walk_budget(wanted, queryset.db)
     if budget is None:
         return None
     base = _replace_match(queryset, match, None)
-    inner = _ordered_sql(base, scope_halves(base), 0, budget, keys=True)
+    halves = scope_halves(base)
+    scout = max(search.WALK_MIN_ROWS, budget // 4)
+    ids = _walked_ids(base, halves, match, scout, wanted)
+    if ids is not None and 0 < len(ids) < wanted:
+        rows = math.ceil(2 * wanted * scout / len(ids))
+        ids = _walked_ids(base, halves, match, rows, wanted) if rows <= search.WALK_MAX_ROWS else None
+    if ids is None or len(ids) < wanted:
+        return None
+    return ids[offset:]
+
+
+def _walked_ids(
+    base: models.QuerySet[Any], halves: Any, match: Any, rows: int, wanted: int
+) -> list[Any] | None:
+    """The first ``wanted`` ids among the first ``rows`` of ``base`` (in its order) that ``match``."""
+    inner = _ordered_sql(base, halves, 0, rows, keys=True)
     if inner is None:
         return None
     sql, params, order_sql = inner
     from django.db import connections
 
-    connection = connections[queryset.db]
+    connection = connections[base.db]
     qn = connection.ops.quote_name
     probe_sql, probe_params = match.walk_sql(f"page_walk.{qn('_page_pk')}", connection.vendor)
     sql = (
         f"SELECT {qn('_page_pk')} FROM ({sql}) AS page_walk WHERE {probe_sql} "  # noqa: S608
-        f"ORDER BY {order_sql} LIMIT {int(limit)} OFFSET {int(offset)}"
+        f"ORDER BY {order_sql} LIMIT {int(wanted)}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *probe_params])
-        ids = [row[0] for row in cursor.fetchall()]
-    return ids if len(ids) == limit else None
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _ordered_sql(

@@ -14,7 +14,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -27,6 +29,7 @@ from daifuku.sales.forms.forecast import (
 )
 from daifuku.sales.selectors import forecast as fc
 from daifuku.sales.services.forecast import sales_targets_save
+from daifuku.web.templatetags.daifuku_format import grouped
 
 
 def _filters(request: HttpRequest) -> tuple[ForecastFilterForm, fc.Period, dict[str, Any]]:
@@ -78,6 +81,53 @@ def _blocks(result: fc.Forecast) -> list[dict[str, Any]]:
     return blocks
 
 
+def _table_body(blocks: list[dict[str, Any]]) -> SafeString:
+    """The forecast table's rows as HTML, written here rather than in the template.
+
+    An administrator's forecast by rep is 200 rows × 5 lines × 13 cells: the template engine spent
+    about two thirds of the page's time on those ~13,000 cells (a node, a context lookup and an ``if``
+    chain per cell). The markup is the template's, cell for cell; text is escaped, numbers are
+    digits and commas (``grouped``), percentages localized as ``{{ value }}`` would be.
+    """
+    member_targets = escape(_("メンバーの目標の合計"))
+    empty = '<span class="text-body-secondary">—</span>'
+    out: list[str] = []
+    for block in blocks:
+        row = block["row"]
+        lines = block["lines"]
+        total = row.kind == "total"
+        key = escape("none" if row.key is None else row.key)
+        marker = " data-total-row" if total else f' data-row="{key}"'
+        for number, line in enumerate(lines, start=1):
+            first = ' class="border-top border-2"' if number == 1 else ""
+            out.append(f'<tr{first}{marker} data-line="{number}">')
+            if number == 1:
+                group = (
+                    f'<div class="small text-body-secondary fw-normal">{escape(row.group)}</div>'
+                    if row.group
+                    else ""
+                )
+                light = " table-light" if total else ""
+                out.append(
+                    f'<th scope="rowgroup" rowspan="{len(lines)}" class="text-nowrap{light}">'
+                    f"{escape(row.label)}{group}</th>"
+                )
+            out.append(f'<td class="text-nowrap">{escape(line["label"])}</td>')
+            percent = line["kind"] == "percent"
+            last = len(line["cells"])
+            for index, (value, note) in enumerate(line["cells"], start=1):
+                if value is None:
+                    text = empty
+                elif percent:
+                    text = f"{escape(formats.localize(value))}%"
+                else:
+                    text = grouped(value) + (f'<sup title="{member_targets}">†</sup>' if note else "")
+                bold = " fw-bold" if index == last else ""
+                out.append(f'<td class="text-end text-nowrap{bold}">{text}</td>')
+            out.append("</tr>")
+    return mark_safe("".join(out))  # noqa: S308  (every text part above is escaped)
+
+
 @require_GET
 @login_required
 def forecast_index(request: HttpRequest) -> HttpResponse:
@@ -104,7 +154,7 @@ def forecast_index(request: HttpRequest) -> HttpResponse:
         "form": form,
         "period": period,
         "result": result,
-        "blocks": _blocks(result),
+        "table_body": _table_body(_blocks(result)),
         "history": history,
         "chart": chart,
         "trend": trend,

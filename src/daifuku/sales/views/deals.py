@@ -18,6 +18,8 @@ from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -92,17 +94,48 @@ def deal_board(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     board = selectors.deal_board(user=request.user, pipeline=pipeline, filters=filters)
     # Cards link by id: the URL prefixes are reversed once, not twice per card (≈ 30 % of the board's time).
+    detail_url, move_url = _url_around_id("sales:deal_detail"), _url_around_id("sales:deal_move")
     context = {
         "form": form,
         "board": board,
-        "detail_url": _url_around_id("sales:deal_detail"),
-        "move_url": _url_around_id("sales:deal_move"),
+        "columns": [(c, _cards_html(c.deals, detail_url, move_url)) for c in board.columns],
         "pipeline": pipeline,
         "lost_form": LostForm(),
         "can_create": visibility.can_create(request.user, DEAL),
         "query": request.GET.urlencode(),
     }
     return render(request, "sales/deals/board.html", context)
+
+
+def _cards_html(deals: list[Any], detail_url: tuple[str, str], move_url: tuple[str, str]) -> SafeString:
+    """A column's cards as HTML, written here rather than in the template (the template's markup).
+
+    Up to 50 cards × 7 columns, ~15 values each: the template engine's per-variable lookups were half
+    of the board's time. Text is escaped; ids, versions and ISO dates are digits.
+    """
+    no_close = f'<span class="text-muted">{escape(_("受注予定日なし"))}</span>'
+    stale = f'<span class="badge text-bg-warning" data-stale>{escape(_("放置"))}</span>'
+    out: list[str] = []
+    for deal in deals:
+        is_stale = getattr(deal, "is_stale", False)
+        company = escape(deal.company.display_name) if deal.company_id else ""
+        owner = escape(deal.owner.display_name) if deal.owner_id else ""
+        close = deal.expected_close_date.isoformat() if deal.expected_close_date else no_close
+        out.append(
+            f'<li class="deal-card card card-body p-2 mb-2{" deal-card-stale" if is_stale else ""}" '
+            f'data-deal-id="{deal.pk}" data-version="{deal.version}" '
+            f'data-move-url="{move_url[0]}{deal.pk}{move_url[1]}">'
+            f'<a class="fw-semibold text-decoration-none" href="{detail_url[0]}{deal.pk}{detail_url[1]}">'
+            f"{escape(deal.name)}</a>"
+            f'<div class="small text-muted">{company}</div>'
+            '<div class="d-flex flex-wrap justify-content-between column-gap-2 small">'
+            f'<span class="fw-semibold">{escape(deal.amount_display)}</span>'
+            f'<span class="text-nowrap">{owner}</span></div>'
+            f'<div class="d-flex justify-content-between small"><span>{close}</span>'
+            f"{stale if is_stale else ''}</div>"
+            "</li>"
+        )
+    return mark_safe("".join(out))  # noqa: S308  (names are escaped; the rest are ids, digits and our URLs)
 
 
 def _totals_json(columns: list[selectors.Column]) -> dict[str, Any]:

@@ -106,11 +106,40 @@ def test_list_pages(client, rep_a):
     client.force_login(rep_a)
     # when
     second = client.get("/sales/deals/", {"page": 2})
-    # then
+    # then: the rows come first; the count (and the page total) with the count request the page makes
     assert listed(second) == [deals[2].pk, deals[3].pk]
     html = second.content.decode()
-    assert "5件" in html
-    assert "2 / 3" in html
+    assert 'hx-get="/sales/deals/count/?page=2"' in html
+    assert "5件" not in html
+    count = client.get("/sales/deals/count/", {"page": 2}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-total="5"' in count and "5件" in count
+    assert '<span class="page-link" id="deal-pages" hx-swap-oob="true">2 / 3</span>' in count
+
+
+def test_list_count_respects_visibility_and_filters(client, manager_a, rep_a, rep_a2, rep_b):
+    # given
+    for owner in (rep_a, rep_a, rep_a2, rep_b):
+        DealFactory(owner=owner)
+    client.force_login(manager_a)
+    # when
+    everyone = client.get("/sales/deals/count/", HTTP_HX_REQUEST="true").content.decode()
+    one_rep = client.get("/sales/deals/count/", {"owner": rep_a.pk}, HTTP_HX_REQUEST="true").content.decode()
+    # then: the team's three deals, not the other team's
+    assert 'data-total="3"' in everyone
+    assert 'data-total="2"' in one_rep
+
+
+@pytest.mark.parametrize("rows", [3, 15])
+def test_list_count_query_count_is_constant(client, rep_a, rows, django_assert_num_queries):
+    # given
+    for _ in range(rows):
+        DealFactory(owner=rep_a)
+    client.force_login(rep_a)
+    # when: session, user, role, scopes; the filter form's choices (pipelines, stages, users, teams), count
+    with django_assert_num_queries(8):
+        response = client.get("/sales/deals/count/", HTTP_HX_REQUEST="true")
+    # then
+    assert f'data-total="{rows}"' in response.content.decode()
 
 
 @pytest.mark.parametrize("rows", [3, 15])

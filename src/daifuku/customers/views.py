@@ -158,7 +158,7 @@ def _with_page(request: HttpRequest, number: int) -> str:
     return f"?{query.urlencode()}"
 
 
-def _count_response(
+def count_response(
     request: HttpRequest, queryset: models.QuerySet, list_url: str, prefix: str
 ) -> HttpResponse:
     """The "N件" line a list page asks for after its table: htmx gets the partial, a browser a small page.
@@ -355,7 +355,7 @@ def company_count(request: HttpRequest) -> HttpResponse:
     """The company list's count, asked for after the table so a sparse filter never delays the rows."""
     form = CompanyFilterForm(request.GET)
     companies = selectors.company_list(user=request.user, filters=form.filters())
-    return _count_response(request, companies, reverse("customers:company_list"), "company")
+    return count_response(request, companies, reverse("customers:company_list"), "company")
 
 
 @login_required
@@ -561,7 +561,7 @@ def contact_count(request: HttpRequest) -> HttpResponse:
     """The contact list's count, asked for after the table so a sparse filter never delays the rows."""
     form = ContactFilterForm(request.GET)
     contacts = selectors.contact_list(user=request.user, filters=form.filters())
-    return _count_response(request, contacts, reverse("customers:contact_list"), "contact")
+    return count_response(request, contacts, reverse("customers:contact_list"), "contact")
 
 
 @login_required

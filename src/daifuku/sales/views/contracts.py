@@ -28,9 +28,9 @@ from daifuku.customers.views import (
     ACTION_LABELS,
     ListPage,
     _conflict,
-    _count_response,
     _history,
     _list_response,
+    count_response,
 )
 from daifuku.sales.forms.contracts import (
     CancelForm,
@@ -97,7 +97,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
 def contract_count(request: HttpRequest) -> HttpResponse:
     form = ContractFilterForm(request.GET)
     contracts = selectors.contract_list(user=request.user, filters=form.filters())
-    return _count_response(request, contracts, reverse("sales:contract_list"), "contract")
+    return count_response(request, contracts, reverse("sales:contract_list"), "contract")
 
 
 @login_required

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from daifuku.core import jp, visibility
 from daifuku.core.middleware import client_ip
 from daifuku.core.services import VersionConflict
-from daifuku.customers.views import ListPage, _conflict, _count_response, _history, _list_response
+from daifuku.customers.views import ListPage, _conflict, _history, _list_response, count_response
 from daifuku.sales.forms.leads import (
     HONEYPOT_FIELD,
     PUBLIC_FIELD_NAMES,
@@ -98,7 +98,7 @@ def lead_count(request: HttpRequest) -> HttpResponse:
     """The lead list's count, asked for after the table (see customers' lists)."""
     form = LeadFilterForm(request.GET, show_unassigned=services.sees_unassigned(request.user))
     leads = selectors.lead_list(user=request.user, filters=form.filters())
-    return _count_response(request, leads, reverse("sales:lead_list"), "lead")
+    return count_response(request, leads, reverse("sales:lead_list"), "lead")
 
 
 def _candidates(user: Any, lead: Lead) -> selectors.ConversionCandidates | None:

@@ -167,6 +167,15 @@ class Company(VersionedModel):
             models.Index(
                 fields=["owner", "kana_key", "id", "team"], name="company_owner_live_kana_idx", condition=LIVE
             ),
+            # The same two halves for the list sorted by 更新日 (newest first is a rep's "what moved").
+            models.Index(
+                fields=["team", "updated_at", "id"], name="company_team_live_upd_idx", condition=LIVE
+            ),
+            models.Index(
+                fields=["owner", "updated_at", "id", "team"],
+                name="company_owner_live_upd_idx",
+                condition=LIVE,
+            ),
             models.Index(fields=["name_key"], name="company_name_key_idx"),
             models.Index(fields=["corporate_number"], name="company_corpno_idx"),
             models.Index(fields=["phone"], name="company_phone_idx"),

@@ -97,22 +97,24 @@ def _table_selects(statements: list[tuple[str, Any]], table: str) -> list[tuple[
 
 
 def _pick_floor(statements: list[tuple[str, Any]], table: str) -> list[tuple[str, Any]]:
-    """The statements that fetch the page's rows: the first SELECT from ``table`` with a LIMIT (not a
-    COUNT) and, when list pages read their ids first (``ListPage._fetch``), the next SELECT from
-    ``table`` that loads those ids' rows (``"id" IN (…)``); run back to back."""
+    """The statements that fetch the page's rows: the SELECT from ``table`` with a LIMIT (not a COUNT)
+    that gave the page's ids and, when list pages read their ids first (``ListPage._fetch``), the next
+    SELECT from ``table`` that loads those ids' rows (``"id" IN (…)``); run back to back.
+
+    Of several LIMIT queries before the rows (a searched list's walk that found too few matches, then
+    the gram index), the last is the one whose ids were used: the earlier attempts are the page's
+    overhead, not its floor."""
     pattern = re.compile(rf'FROM\s+"{re.escape(table)}"', re.IGNORECASE)
     by_ids = re.compile(rf'"{re.escape(table)}"\."id" IN \(', re.IGNORECASE)
-    picked: list[tuple[str, Any]] = []
+    limited: list[tuple[str, Any]] = []
     for sql, params in statements:
         if not sql.lstrip().upper().startswith("SELECT") or not pattern.search(sql):
             continue
-        if not picked:
-            if "LIMIT" in sql.upper() and "COUNT(" not in sql.upper():
-                picked.append((sql, params))
-        elif by_ids.search(sql) and "LIMIT" not in sql.upper():
-            picked.append((sql, params))
-            break
-    return picked
+        if limited and by_ids.search(sql) and "LIMIT" not in sql.upper():
+            return [limited[-1], (sql, params)]
+        if "LIMIT" in sql.upper() and "COUNT(" not in sql.upper():
+            limited.append((sql, params))
+    return limited[:1]  # no rows query (a detail page): its first limited read
 
 
 def measure(

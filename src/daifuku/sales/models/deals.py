@@ -122,6 +122,27 @@ class Deal(VersionedModel):
                 condition=models.Q(deleted_at__isnull=True),
                 name="deal_team_board_totals_idx",
             ),
+            # Cover the forecast's two grouped sums (open deals by 受注予定日, won deals by 受注日): an
+            # index-only range over the period instead of a table read per deal (30,000 a quarter at 1m).
+            models.Index(
+                fields=[
+                    "expected_close_date",
+                    "stage",
+                    "owner",
+                    "team",
+                    "currency",
+                    "amount",
+                    "cost",
+                    "probability",
+                ],
+                condition=models.Q(deleted_at__isnull=True),
+                name="deal_forecast_open_idx",
+            ),
+            models.Index(
+                fields=["closed_on", "stage", "owner", "team", "currency", "amount", "cost"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="deal_forecast_won_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(probability__lte=100), name="deal_probability_0_100"),

@@ -28,6 +28,7 @@ class Migration(migrations.Migration):
                     "amount",
                     "cost",
                     "probability",
+                    "deleted_at",
                 ],
                 name="deal_forecast_open_idx",
             ),
@@ -36,7 +37,7 @@ class Migration(migrations.Migration):
             model_name="deal",
             index=models.Index(
                 condition=models.Q(("deleted_at__isnull", True)),
-                fields=["closed_on", "stage", "owner", "team", "currency", "amount", "cost"],
+                fields=["closed_on", "stage", "owner", "team", "currency", "amount", "cost", "deleted_at"],
                 name="deal_forecast_won_idx",
             ),
         ),

@@ -412,11 +412,14 @@ def _conversion_day(field: str) -> Case:
 def _deal_figures(
     deals: QuerySet[Deal], *, key_field: str, period: Period
 ) -> tuple[dict[tuple[int | None, dt.date], Figures], list[str]]:
-    """Won, weighted and best-case sums per (row key, month) in yen: two grouped queries."""
+    """Won, weighted and best-case sums per (row key, month) in yen: two grouped queries.
+
+    Grouped by currency first: grouped by owner first, SQLite walked an owner-leading index by skip-scan
+    (rows in owner order) instead of the covering (date, …) index — 450 ms against 145 ms at 1m."""
     won_rows = list(
         deals.filter(stage__is_won=True, closed_on__range=(period.start, period.end))
         .annotate(day=_conversion_day("closed_on"))
-        .values(key_field, "day", "currency_id")
+        .values("currency_id", "day", key_field)
         .annotate(amount_sum=Sum("amount"), cost_sum=Sum("cost"))
         .order_by()
     )
@@ -427,7 +430,7 @@ def _deal_figures(
             expected_close_date__range=(period.start, period.end),
         )
         .annotate(day=_conversion_day("expected_close_date"))
-        .values(key_field, "day", "currency_id")
+        .values("currency_id", "day", key_field)
         .annotate(
             weighted_sum=Sum(ExpressionWrapper(F("amount") * F("probability"), output_field=_WIDE)),
             weighted_cost=Sum(ExpressionWrapper(F("cost") * F("probability"), output_field=_WIDE)),

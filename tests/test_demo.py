@@ -108,7 +108,7 @@ def test_demo_writes_search_rows_and_audit_entries(small_demo):
     assert (
         AuditEntry.objects.filter(object_type="customers.company", action="create", via="cli").count() == 30
     )
-    found = Company.objects.filter(pk__in=search.matching_ids("company", "ﾔﾏﾀﾞ"))
+    found = Company.objects.filter(search.matches("company", "ﾔﾏﾀﾞ"))
     assert "ヤマダ商店" in {c.name for c in found}
 
 

@@ -46,7 +46,7 @@ def test_reindex_object_rewrites_the_search_row(db):
     done = tasks.reindex_object("company", company.pk)
     # then
     assert done.get() is True
-    assert Company.objects.filter(pk__in=search.matching_ids("company", "難波")).get() == company
+    assert Company.objects.filter(search.matches("company", "難波")).get() == company
 
 
 def test_reindex_object_removes_the_row_of_a_trashed_record(db):

@@ -198,8 +198,8 @@ def test_deals_are_indexed_for_search(rep_a, company_of_rep_a):
     # when
     deal = deal_create(by=rep_a, data={"name": "基幹システム更改", "company": company_of_rep_a.pk})
     # then
-    assert list(Deal.objects.filter(pk__in=search.matching_ids("deal", "基幹"))) == [deal]
-    assert list(Deal.objects.filter(pk__in=search.matching_ids("deal", "山田商事"))) == [deal]
+    assert list(Deal.objects.filter(search.matches("deal", "基幹"))) == [deal]
+    assert list(Deal.objects.filter(search.matches("deal", "山田商事"))) == [deal]
 
 
 # deal_update

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, connections, models
-from django.db.models.expressions import RawSQL
 from django.db.models.lookups import In
 
 from daifuku.core import jp
@@ -223,20 +222,9 @@ def rebuild(object_type: str) -> int:
     return reindex_many(object_type, rows.iterator(chunk_size=2000))
 
 
-def matching_ids(object_type: str, query: str) -> RawSQL | None:
-    """A subquery of the ids of ``object_type`` rows matching every term of ``query``.
-
-    Use as ``Model.objects.filter(pk__in=matching_ids(...))`` inside a visibility-applying
-    selector. Returns None for an empty query (no filtering). List pages use :class:`Matches`.
-    """
-    terms = query_terms(query)
-    if not terms:
-        return None
-    sql, params = _index_ids(object_type, terms, connection.vendor)
-    return RawSQL(sql, params)  # noqa: S611  (parameters are bound, never interpolated)
-
-
-def _index_ids(object_type: str, terms: list[str], vendor: str) -> tuple[str, list[Any]]:
+def index_ids_sql(object_type: str, terms: list[str], vendor: str) -> tuple[str, list[Any]]:
+    """SQL (and parameters) selecting the ids of ``object_type`` rows whose document holds every folded
+    term: the gram index's candidates, then the substring check on each. ``Matches`` uses it."""
     params: list[Any] = [object_type]
     if vendor == "postgresql":
         all_grams = sorted({g for t in terms for g in _term_grams(t)})
@@ -342,10 +330,10 @@ class Matches(models.Expression):
         column = (
             f"{compiler.quote_name_unless_alias(query.get_initial_alias())}.{conn.ops.quote_name(pk.column)}"
         )
-        walk = self.strategy == "walk" or (not self.strategy and _id_list_bound(query) is not None)
+        walk = self.strategy == "walk" or (not self.strategy and _cut_to_id_list(query))
         if walk:
             return self.walk_sql(column, conn.vendor)
-        raw_sql, params = _index_ids(self.object_type, self.terms, conn.vendor)
+        raw_sql, params = index_ids_sql(self.object_type, self.terms, conn.vendor)
         return f"{column} IN ({raw_sql})", params
 
 
@@ -354,18 +342,16 @@ WALK_MAX_ROWS = 10_000
 ID_LIST_WALK = 1_000  # a query cut to at most this many ids checks them one by one
 
 
-def _id_list_bound(query: Any) -> int | None:
-    """The size of the id list a query is cut to (``pk IN [..]``, at most ``ID_LIST_WALK``), else None."""
+def _cut_to_id_list(query: Any) -> bool:
+    """Whether the query is cut to a list of at most ``ID_LIST_WALK`` ids (``pk IN [..]``)."""
     pk = query.model._meta.pk
-    for child in query.where.children:
-        if (
-            isinstance(child, In)
-            and getattr(child.lhs, "target", None) == pk
-            and isinstance(child.rhs, list | tuple | set | frozenset)
-            and len(child.rhs) <= ID_LIST_WALK
-        ):
-            return len(child.rhs)
-    return None
+    return any(
+        isinstance(child, In)
+        and getattr(child.lhs, "target", None) == pk
+        and isinstance(child.rhs, list | tuple | set | frozenset)
+        and len(child.rhs) <= ID_LIST_WALK
+        for child in query.where.children
+    )
 
 
 def matches(object_type: str, query: str) -> Matches | None:

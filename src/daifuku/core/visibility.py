@@ -11,7 +11,7 @@ import math
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import connections, models
 from django.db.models.lookups import Exact, In
 from django.db.models.sql.where import WhereNode
 
@@ -190,8 +190,6 @@ def page_ids(queryset: models.QuerySet[Any], offset: int, limit: int) -> list[An
     if ordered is None:
         return None
     sql, params, _order = ordered
-    from django.db import connections
-
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
@@ -277,8 +275,6 @@ def _walked_ids(
     if inner is None:
         return None
     sql, params, order_sql = inner
-    from django.db import connections
-
     connection = connections[base.db]
     qn = connection.ops.quote_name
     probe_sql, probe_params = match.walk_sql(f"page_walk.{qn('_page_pk')}", connection.vendor)
@@ -331,8 +327,6 @@ def _ordered_sql(
         )
         parts.append(f"SELECT * FROM ({sql}) AS page_half_{len(parts)}")  # noqa: S608
         params += list(half_params)
-    from django.db import connections
-
     qn = connections[queryset.db].ops.quote_name
     order_sql = ", ".join(
         f"{qn(alias)} {'DESC' if d else 'ASC'}" + (" NULLS FIRST" if nf else " NULLS LAST" if nl else "")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from daifuku.core import audit, events, jp
 from daifuku.core.models import AuditEntry
 from daifuku.customers.models import Company, Contact, ContactAffiliation
-from daifuku.imports import fastinsert, services
+from daifuku.imports import fastinsert, services, targets
 from daifuku.imports.models import ImportJob, ImportRecord
 from tests.factories import CompanyFactory, ContactFactory
 from tests.imports.helpers import csv_bytes, new_job, run
@@ -215,3 +215,37 @@ def test_memoized_jp_functions_return_what_the_uncached_function_returns(fn):
         expected = fn.__wrapped__(value)
         assert fn(value) == expected  # first call fills the cache
         assert fn(value) == expected  # second comes from it
+
+
+def test_new_instance_equals_a_fresh_model_instance(admin):
+    # given the contact target's copy of one prototype instance
+    target = targets.ContactTarget()
+    first, second = target._new_instance(), target._new_instance()
+    fresh = Contact()
+    # then every field holds what Contact() holds, and mutable defaults are not shared
+    for f in Contact._meta.concrete_fields:
+        assert getattr(first, f.attname) == getattr(fresh, f.attname), f.name
+    assert first.sns == {} and first.sns is not second.sns
+    assert first._state.adding and first._state is not second._state
+
+
+def test_a_rejected_value_is_rejected_in_every_row_and_a_repeated_valid_one_is_saved(admin):
+    # given the same invalid e-mail in two rows and the same department in three valid rows
+    rows = [
+        ["姓", "名", "部署", "メール"],
+        ["田中", "一", "営業部", "a@example.jp"],
+        ["田中", "二", "営業部", "not an e-mail"],
+        ["田中", "三", "営業部", "b@example.jp"],
+        ["田中", "四", "営業部", "not an e-mail"],
+        ["田中", "五", "x" * 201, "c@example.jp"],
+        ["田中", "六", "x" * 201, "d@example.jp"],
+    ]
+    # when
+    job = run(admin, "contacts", csv_bytes(rows), dedup="create")
+    # then
+    assert (job.created_count, job.error_count) == (2, 4)
+    assert sorted(Contact.objects.values_list("given_name", "department")) == [("一", "営業部"), ("三", "営業部")]
+    reasons = dict(job.row_errors.values_list("row_number", "reason"))
+    assert sorted(reasons) == [3, 5, 6, 7]
+    assert all("メール" in reasons[n] for n in (3, 5))
+    assert all("部署" in reasons[n] for n in (6, 7))

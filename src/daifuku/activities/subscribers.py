@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from daifuku.activities import timeline
 from daifuku.activities.models import Activity, TimelineEntry
+from daifuku.core import inlist
 from daifuku.core.events import subscribe
 from daifuku.imports import fastinsert
 
@@ -217,7 +218,7 @@ def contacts_imported(*, ids: list[int], by: Any, **_: Any) -> None:
             "actor_id": actor_id,
             "title": f"{family} {given}".strip()[:300],
         }
-        for pk, company_id, family, given in Contact.objects.filter(pk__in=ids)
+        for pk, company_id, family, given in Contact.objects.filter(pk__in=inlist.param(ids))
         .order_by("pk")
         .values_list("pk", "company_id", "family_name", "given_name")
     ]
@@ -225,5 +226,9 @@ def contacts_imported(*, ids: list[int], by: Any, **_: Any) -> None:
 
 
 def _display_names(model: Any, ids: list[int]) -> list[tuple[int, str]]:
-    found = model.objects.filter(pk__in=ids).only("name", "legal_form", "legal_form_position").order_by("pk")
+    found = (
+        model.objects.filter(pk__in=inlist.param(ids))
+        .only("name", "legal_form", "legal_form_position")
+        .order_by("pk")
+    )
     return [(obj.pk, obj.display_name[:300]) for obj in found]

@@ -12,6 +12,7 @@ Modules register how to turn a record into text with :func:`register`; services 
 from __future__ import annotations
 
 import math
+import operator
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -54,7 +55,7 @@ def grams(folded_parts: Iterable[str]) -> list[str]:
     found: set[str] = set()
     for part in folded_parts:
         found.update(part)
-        found.update(part[i : i + 2] for i in range(len(part) - 1))
+        found.update(map(operator.add, part, part[1:]))  # bigrams, paired in C
     found.discard("")
     return sorted(found)
 

@@ -6,9 +6,10 @@ statements of 999 parameters (26 contacts each). For the import of 100,000 rows 
 single cost. :func:`insert` writes the same values: plain ``str`` / ``int`` / ``bool`` / ``None`` of
 text, number, boolean and foreign-key columns are passed as they are (what ``get_db_prep_save``
 returns for them); any other value or column type (dates, decimals, JSON, …) goes through the
-field's ``get_db_prep_save``; ``auto_now`` / ``auto_now_add`` columns are filled by the field's
-``pre_save`` like Django does. The ids come back with ``RETURNING`` (SQLite ≥ 3.35, PostgreSQL) and
-the objects are marked saved, as after ``bulk_create``.
+field's ``get_db_prep_save``; ``auto_now`` / ``auto_now_add`` columns get the time of the statement (Django's
+``pre_save`` takes the time per object, microseconds apart, so no conversion could be shared). The
+ids come back with ``RETURNING`` (SQLite ≥ 3.35, PostgreSQL) and the objects are marked saved, as
+after ``bulk_create``.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class _Plan:
     fields: list[Any]
     getter: Callable[[Any], tuple[Any, ...]]  # all column values of an object, one C-level call
     converted: list[int]  # columns whose values always go through get_db_prep_save (dates, JSON, …)
-    auto: list[Any]  # auto_now / auto_now_add fields: filled by pre_save like Django does
+    auto: list[Any]  # auto_now / auto_now_add fields: set to the statement's time
     relations: list[Any]  # foreign keys: the id is taken from an assigned related object
 
 
@@ -97,7 +98,7 @@ def _converter(fields: list[Any]) -> Callable[[int, Any], Any]:
     return convert
 
 
-def _row(plan: _Plan, obj: Any, convert: Callable[[int, Any], Any]) -> list[Any]:
+def _row(plan: _Plan, obj: Any, convert: Callable[[int, Any], Any], now: Any) -> list[Any]:
     for field in plan.relations:  # as Model._prepare_related_fields_for_save
         if field.is_cached(obj):
             related = field.get_cached_value(obj)
@@ -108,16 +109,15 @@ def _row(plan: _Plan, obj: Any, convert: Callable[[int, Any], Any]) -> list[Any]
                     )
                 if getattr(obj, field.attname) != related.pk:
                     setattr(obj, field.attname, related.pk)
-    for field in plan.auto:
-        field.pre_save(obj, True)
+    for field in plan.auto:  # what ``pre_save`` sets, with one timestamp for the statement
+        setattr(obj, field.attname, now if isinstance(field, models.DateTimeField) else now.date())
     values = list(plan.getter(obj))
+    for i in plan.converted:
+        values[i] = convert(i, values[i])
     if _PLAIN.issuperset(map(type, values)):
-        for i in plan.converted:
-            values[i] = convert(i, values[i])
         return values
-    converted = set(plan.converted)
-    for i, value in enumerate(values):
-        if i in converted or type(value) not in _PLAIN:
+    for i, value in enumerate(values):  # e.g. a Decimal in an integer column: as get_db_prep_save
+        if type(value) not in _PLAIN and i not in plan.converted:
             values[i] = convert(i, value)
     return values
 
@@ -160,9 +160,12 @@ def insert(objs: Sequence[models.Model]) -> None:
     row_sql = "(" + ", ".join(["%s"] * len(plan.fields)) + ")"
     db = connection.alias
     convert = _converter(plan.fields)
+    now = timezone.now()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            ids = _copy(cursor, table, str(pk.column), columns, [_row(plan, obj, convert) for obj in objs])
+            ids = _copy(
+                cursor, table, str(pk.column), columns, [_row(plan, obj, convert, now) for obj in objs]
+            )
             for obj, new_id in zip(objs, ids, strict=True):
                 setattr(obj, pk.attname, new_id)
                 obj._state.adding = False
@@ -172,7 +175,7 @@ def insert(objs: Sequence[models.Model]) -> None:
             chunk = objs[start : start + per_chunk]
             params: list[Any] = []
             for obj in chunk:
-                params += _row(plan, obj, convert)
+                params += _row(plan, obj, convert, now)
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))} "  # noqa: S608
                 f"RETURNING {qn(str(pk.column))}",
@@ -231,14 +234,18 @@ def _insert_lists(model: type[models.Model], plan: _Plan, rows: list[list[Any]])
     ids: list[int] = []
 
     def prepared(values: list[Any]) -> list[Any]:
-        out = []
+        for i in plan.converted:  # dates, JSON …: always through get_db_prep_save (memoized)
+            values[i] = convert(i, values[i])
+        if _PLAIN.issuperset(map(type, values)):  # the common row
+            return values
         for i, value in enumerate(values):
+            if i in converted:
+                continue
             if isinstance(value, models.Model):
-                value = value.pk
-            elif i in converted or type(value) not in _PLAIN:
-                value = convert(i, value)
-            out.append(value)
-        return out
+                values[i] = value.pk
+            elif type(value) not in _PLAIN:
+                values[i] = convert(i, value)
+        return values
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

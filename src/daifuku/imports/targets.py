@@ -31,7 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from daifuku.core import audit, jp, search, visibility
+from daifuku.core import audit, inlist, jp, search, visibility
 from daifuku.core.models import AuditEntry, User
 from daifuku.imports import fastinsert
 from daifuku.imports.models import DedupMode
@@ -193,6 +193,8 @@ def _snapshot_fields(model: type[models.Model]) -> list[str]:
     ]
 
 
+VALID_MEMO_MAX = 50_000  # entries of ModelTarget._valid_values before it starts over (memory stays flat)
+_PURE_TYPES = frozenset({str, int})
 WRITE_BATCH = 2000  # rows per bulk UPDATE / search upsert call; Django lowers it to the backend's limit
 
 
@@ -225,6 +227,9 @@ class ModelTarget(Target):
         self._prototype: Any = None
         self._fresh_defaults: list[tuple[str, Any]] = []
         self._attname_names: dict[str, str] = {}
+        # (attname, value) pairs ``Field.clean`` accepted unchanged: a department, a reading or a
+        # company name repeats over thousands of rows, and its validators need not run again.
+        self._valid_values: set[tuple[str, Any]] = set()
 
     def clean(self, data: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
@@ -248,7 +253,7 @@ class ModelTarget(Target):
         stays at one batch's keys whatever the table's size; the matched records are then loaded
         once by id. Rows written by earlier batches are committed, so they are found like any other.
         """
-        rows = base.filter(**{f"{lookup}__in": list(values)}).order_by("pk").values_list(lookup, "pk")
+        rows = base.filter(**{f"{lookup}__in": inlist.param(values)}).order_by("pk").values_list(lookup, "pk")
         yield from rows.iterator(chunk_size=5000)
 
     def resolve_virtual(self, rows: list[tuple[RowResult, dict[str, Any]]], *, by: User, write: bool) -> None:
@@ -308,7 +313,9 @@ class ModelTarget(Target):
                 return model()
             proto = self._prototype = model()
             self._fresh_defaults = [
-                (f.attname, f) for f in model._meta.concrete_fields if callable(f.default)
+                (f.attname, f)
+                for f in model._meta.concrete_fields
+                if f.has_default() and callable(f.default)  # NOT_PROVIDED is a class: callable too
             ]
         obj = self.model.__new__(self.model)
         values = obj.__dict__
@@ -322,9 +329,13 @@ class ModelTarget(Target):
         obj = self._new_instance()
         for name, value in data.items():
             setattr(obj, name, value)
-        if getattr(obj, "owner_id", None) is None:
-            obj.owner = by  # type: ignore[attr-defined]
-            obj.team_id = by.team_id  # type: ignore[attr-defined]
+        values = obj.__dict__
+        if "owner_id" in values and values["owner_id"] is None:
+            # ``obj.owner = by; obj.team_id = by.team_id`` without the descriptors' per-call checks
+            values["owner_id"] = by.pk
+            values["team_id"] = by.team_id
+            obj._state.fields_cache["owner"] = by
+            obj._state.fields_cache.pop("team", None)
         return obj
 
     def _validate(self, obj: Any, data: dict[str, Any], labels: dict[str, str]) -> dict[str, str]:
@@ -349,14 +360,30 @@ class ModelTarget(Target):
                 if f.name in present and not f.is_relation and not f.generated
             ]
         errors: dict[str, Any] = {}
+        valid = self._valid_values
+        if len(valid) > VALID_MEMO_MAX:
+            valid.clear()
+        values = obj.__dict__
         for f in checked:
             raw_value = getattr(obj, f.attname)
             if (f.blank and raw_value in f.empty_values) or isinstance(raw_value, DatabaseDefault):
                 continue
+            memo_key = (f.attname, raw_value) if type(raw_value) in _PURE_TYPES else None
+            if memo_key is not None and memo_key in valid:
+                continue
             try:
-                setattr(obj, f.attname, f.clean(raw_value, obj))
+                cleaned = f.clean(raw_value, obj)
             except ValidationError as exc:
                 errors[f.name] = exc.error_list
+                continue
+            values[f.attname] = cleaned
+            if (
+                memo_key is not None
+                and type(cleaned) is type(raw_value)
+                and cleaned == raw_value
+                and type(f).validate is models.Field.validate  # pure: depends on the value alone
+            ):
+                valid.add(memo_key)
         if not errors:
             return {}
         message_dict = ValidationError(errors).message_dict
@@ -382,7 +409,7 @@ class ModelTarget(Target):
                 for value, pk in self.find_existing(base, lookup, values):
                     matched.setdefault((lookup, value), pk)
             if matched:
-                objs = base.filter(pk__in=set(matched.values())).in_bulk()
+                objs = base.filter(pk__in=inlist.param(set(matched.values()))).in_bulk()
                 existing = {key: objs[pk] for key, pk in matched.items() if pk in objs}
         in_file: dict[tuple[str, Any], _Pending] = {}
         pending: list[_Pending] = []
@@ -787,7 +814,7 @@ class ContactTarget(ModelTarget):
             yield from super().find_existing(base, lookup, values)
             return
         other = "company_id" if lookup == "name_company" else "office_phone"
-        rows = base.filter(name_key__in={v[0] for v in values}).order_by("pk")
+        rows = base.filter(name_key__in=inlist.param({v[0] for v in values})).order_by("pk")
         for name_key, other_value, pk in rows.values_list("name_key", other, "pk").iterator(chunk_size=5000):
             value = (name_key, other_value)
             if value in values:
@@ -810,7 +837,8 @@ class ContactTarget(ModelTarget):
         found_by_key: dict[str, Any] = {}
         if wanted_numbers or wanted_keys:
             qs = company_queryset(user=by).filter(
-                models.Q(corporate_number__in=wanted_numbers) | models.Q(name_key__in=wanted_keys)
+                models.Q(corporate_number__in=inlist.param(wanted_numbers))
+                | models.Q(name_key__in=inlist.param(wanted_keys))
             )
             for company in qs.order_by("pk"):
                 if company.corporate_number:
@@ -872,13 +900,15 @@ class ContactTarget(ModelTarget):
         from daifuku.customers.models import ContactAffiliation
 
         today = timezone.localdate()
+        names: dict[int, str] = {}  # a batch names a few hundred companies for thousands of contacts
         fastinsert.insert_values(
             ContactAffiliation,
             [
                 {
                     "contact": c.pk,
                     "company": c.company_id,
-                    "company_name": c.company.display_name,
+                    "company_name": names.get(c.company_id)
+                    or names.setdefault(c.company_id, c.company.display_name),
                     "department": c.department,
                     "title": c.title,
                     "started_on": today,

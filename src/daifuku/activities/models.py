@@ -48,6 +48,7 @@ class Activity(VersionedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="activities",
+        db_index=False,
     )
     contacts = models.ManyToManyField(
         Contact, verbose_name=_("先方の担当者"), blank=True, related_name="activities"
@@ -60,9 +61,16 @@ class Activity(VersionedModel):
         verbose_name=_("記録者"),
         on_delete=models.PROTECT,
         related_name="activities",
+        db_index=False,
     )
     team = models.ForeignKey(
-        Team, verbose_name=_("チーム"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Team,
+        verbose_name=_("チーム"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     subject = models.CharField(_("件名"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
@@ -124,9 +132,16 @@ class Task(VersionedModel):
         verbose_name=_("担当者（自社）"),
         on_delete=models.PROTECT,
         related_name="tasks",
+        db_index=False,
     )
     team = models.ForeignKey(
-        Team, verbose_name=_("チーム"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Team,
+        verbose_name=_("チーム"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -142,6 +157,7 @@ class Task(VersionedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="tasks",
+        db_index=False,
     )
     contact = models.ForeignKey(
         Contact,
@@ -202,10 +218,20 @@ class Event(VersionedModel):
     location = models.CharField(_("場所"), max_length=300, blank=True)
     description = models.TextField(_("内容"), blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("主催者"), on_delete=models.PROTECT, related_name="events"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("主催者"),
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
     )
     team = models.ForeignKey(
-        Team, verbose_name=_("チーム"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Team,
+        verbose_name=_("チーム"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     attendees = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("自社の参加者"), blank=True, related_name="attending_events"
@@ -220,6 +246,7 @@ class Event(VersionedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="events",
+        db_index=False,
     )
     related_type = models.CharField(_("関連レコード種別"), max_length=60, blank=True)
     related_id = models.BigIntegerField(_("関連レコードID"), null=True, blank=True)
@@ -365,8 +392,13 @@ class TimelineEntry(models.Model):
 
     kind = models.CharField(max_length=60)
     occurred_at = models.DateTimeField()
-    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # No single-column indexes: timeline_company_idx / timeline_contact_idx lead with these columns.
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -249,6 +249,7 @@ class Contact(VersionedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="contacts",
+        db_index=False,  # contact_company_idx (company, deleted_at) serves every lookup by company
     )
     department = models.CharField(_("部署"), max_length=200, blank=True)
     title = models.CharField(_("役職"), max_length=100, blank=True)
@@ -356,7 +357,10 @@ class Contact(VersionedModel):
 class ContactAffiliation(models.Model):
     """A period of a contact at a company (経歴). The open row (``ended_on`` null) is the current one."""
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="affiliations")
+    # db_index=False: affiliation_contact_idx (contact, -id) serves every lookup by contact
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="affiliations", db_index=False
+    )
     company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     company_name = models.CharField(_("会社名（当時）"), max_length=250, blank=True)
     department = models.CharField(_("部署"), max_length=200, blank=True)

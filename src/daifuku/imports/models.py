@@ -107,7 +107,8 @@ class ImportRecord(models.Model):
     CREATED = "created"
     UPDATED = "updated"
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="records")
+    # db_index=False: import_record_job_idx (job, action) serves every lookup by job
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="records", db_index=False)
     row_number = models.PositiveIntegerField()
     object_type = models.CharField(max_length=40)
     object_id = models.BigIntegerField()
@@ -124,7 +125,8 @@ class ImportRecord(models.Model):
 class ImportRowError(models.Model):
     """A skipped row: its original cells and why, for the downloadable error file."""
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    # db_index=False: import_error_job_idx (job, row_number) serves every lookup by job
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors", db_index=False)
     row_number = models.PositiveIntegerField()
     cells = models.JSONField(default=list)
     reason = models.TextField()

@@ -29,7 +29,7 @@ class Contract(VersionedModel):
     number = models.CharField(_("契約番号"), max_length=30, unique=True)
     title = models.CharField(_("契約名"), max_length=200)
     company = models.ForeignKey(
-        Company, verbose_name=_("取引先"), on_delete=models.PROTECT, related_name="contracts"
+        Company, verbose_name=_("取引先"), on_delete=models.PROTECT, related_name="contracts", db_index=False
     )
     contact = models.ForeignKey(
         Contact,
@@ -48,10 +48,20 @@ class Contract(VersionedModel):
         related_name="contracts",
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("担当者"), on_delete=models.PROTECT, related_name="contracts"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("担当者"),
+        on_delete=models.PROTECT,
+        related_name="contracts",
+        db_index=False,
     )
     team = models.ForeignKey(
-        Team, verbose_name=_("チーム"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Team,
+        verbose_name=_("チーム"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     status = models.CharField(
         _("状態"), max_length=10, choices=ContractStatus.choices, default=ContractStatus.ACTIVE

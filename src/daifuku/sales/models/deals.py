@@ -28,19 +28,33 @@ class Deal(VersionedModel):
 
     name = models.CharField(_("商談名"), max_length=200)
     company = models.ForeignKey(
-        Company, verbose_name=_("取引先"), on_delete=models.PROTECT, related_name="deals"
+        Company, verbose_name=_("取引先"), on_delete=models.PROTECT, related_name="deals", db_index=False
     )
     contacts = models.ManyToManyField(
         Contact, verbose_name=_("先方の担当者"), blank=True, related_name="deals"
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("担当者"), on_delete=models.PROTECT, related_name="deals"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("担当者"),
+        on_delete=models.PROTECT,
+        related_name="deals",
+        db_index=False,
     )
     team = models.ForeignKey(
-        Team, verbose_name=_("チーム"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Team,
+        verbose_name=_("チーム"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     pipeline = models.ForeignKey(
-        Pipeline, verbose_name=_("パイプライン"), on_delete=models.PROTECT, related_name="deals"
+        Pipeline,
+        verbose_name=_("パイプライン"),
+        on_delete=models.PROTECT,
+        related_name="deals",
+        db_index=False,
     )
     stage = models.ForeignKey(
         Stage, verbose_name=_("ステージ"), on_delete=models.PROTECT, related_name="deals"

@@ -40,9 +40,11 @@ class Quote(VersionedModel):
         on_delete=models.PROTECT,
         related_name="next_revision",
     )
-    deal = models.ForeignKey(Deal, verbose_name=_("商談"), on_delete=models.PROTECT, related_name="quotes")
+    deal = models.ForeignKey(
+        Deal, verbose_name=_("商談"), on_delete=models.PROTECT, related_name="quotes", db_index=False
+    )
     company = models.ForeignKey(
-        Company, verbose_name=_("宛先"), on_delete=models.PROTECT, related_name="quotes"
+        Company, verbose_name=_("宛先"), on_delete=models.PROTECT, related_name="quotes", db_index=False
     )
     contact = models.ForeignKey(
         Contact,
@@ -54,10 +56,20 @@ class Quote(VersionedModel):
     )
     recipient_name = models.CharField(_("宛名"), max_length=250, blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("担当者"), on_delete=models.PROTECT, related_name="quotes"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("担当者"),
+        on_delete=models.PROTECT,
+        related_name="quotes",
+        db_index=False,
     )
     team = models.ForeignKey(
-        Team, verbose_name=_("チーム"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Team,
+        verbose_name=_("チーム"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     title = models.CharField(_("件名"), max_length=200)
     status = models.CharField(

@@ -5,6 +5,8 @@ import re
 import pytest
 from django import forms
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from daifuku.core.models import AuditEntry, Notification
@@ -260,6 +262,25 @@ def test_filter_selects_render_exactly_like_djangos_select(rep_a, rep_a2, team_a
     for name in names:
         assert str(plain[name]) == str(django_form[name]), name
     assert 'value="&lt;重点&amp;&gt;" selected>&lt;重点&amp;&gt;</option>' in str(plain["tag"])
+
+
+def test_owner_options_come_from_one_query_with_the_labels_of_the_user_objects(rep_a, rep_a2, team_a):
+    # given users with and without a team and a name, one of them selected
+    UserFactory(username="no_team_no_name", team=None, last_name="", first_name="")
+    UserFactory(username="yamada", team=team_a, last_name="山田", first_name="")
+    field = CompanyFilterForm({"owner": str(rep_a2.pk)}).fields["owner"]
+    by_instances = [(str(u.pk), field.label_from_instance(u)) for u in field.queryset.select_related("team")]
+    # when
+    options = [(str(value), label) for value, label in field.choices]
+    with CaptureQueriesContext(connection) as queries:
+        html = str(CompanyFilterForm({"owner": str(rep_a2.pk)})["owner"])
+    # then: the same options in the same order; rendering reads the users in one query (the other
+    # query is the bound form's validation of the chosen owner)
+    assert options == [("", "—"), *by_instances]
+    assert len([q for q in queries if '"team__name"' in q["sql"]]) == 1
+    assert len(queries) == 2
+    assert f'<option value="{rep_a2.pk}" selected>' in html
+    assert "山田（" in html and "no_team_no_name</option>" in html
 
 
 # Contact list

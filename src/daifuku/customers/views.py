@@ -41,6 +41,7 @@ from daifuku.customers.forms import (
     StyledForm,
 )
 from daifuku.customers.models import Company, Contact
+from daifuku.customers.rows import company_rows, contact_rows
 
 COMPANY = "company"
 CONTACT = "contact"
@@ -343,6 +344,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "rows": company_rows(page.object_list),
             "sort": sort,
             "can_create": visibility.can_create(request.user, COMPANY),
         },
@@ -549,6 +551,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "rows": contact_rows(page.object_list),
             "sort": sort,
             "can_create": visibility.can_create(request.user, CONTACT),
         },

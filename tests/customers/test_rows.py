@@ -56,14 +56,18 @@ def companies():
         CompanyFactory(status="customer", owner=UserFactory(team=None, last_name="", first_name="")),
     ]
     Company.objects.filter(pk=made[0].pk).update(updated_at=late_utc)
-    return list(Company.objects.filter(pk__in=[c.pk for c in made]).select_related("owner", "team", "industry"))
+    return list(
+        Company.objects.filter(pk__in=[c.pk for c in made]).select_related("owner", "team", "industry")
+    )
 
 
 @pytest.fixture
 def contacts(companies):
     made = [
         ContactFactory(family_name="<山&田>", given_name="", family_name_kana="", given_name_kana=""),
-        ContactFactory(company=None, mobile_phone="", office_phone="0312345678", department="営業部", title=""),
+        ContactFactory(
+            company=None, mobile_phone="", office_phone="0312345678", department="営業部", title=""
+        ),
         ContactFactory(company=companies[0], mobile_phone="09012345678", email="a&b@example.jp", owner=None),
     ]
     return list(Contact.objects.filter(pk__in=[c.pk for c in made]).select_related("owner", "company"))

@@ -39,6 +39,7 @@ from daifuku.sales.forms.deals import (
     pipeline_initial,
 )
 from daifuku.sales.models import Deal, Pipeline, Stage
+from daifuku.sales.rows import deal_rows
 from daifuku.sales.selectors import deals as selectors
 from daifuku.sales.services import deals as services
 from daifuku.sales.views.activity_log import log_kind_choices, log_related_activity
@@ -209,9 +210,11 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     deals = selectors.deal_list(user=request.user, filters=filters, sort=sort)
     page = ListPage(deals, settings.DAIFUKU_PAGE_SIZE, request.GET.get("page"))
     params = [(k, v) for k, v in request.GET.items() if v and k != "page"]
+    shown_pipeline = getattr(form, "cleaned_data", {}).get("pipeline", "")  # as the template compared it
     context = {
         "form": form,
         "page": page,
+        "rows": deal_rows(page.object_list, shown_pipeline),
         "sort": sort,
         "can_create": visibility.can_create(request.user, DEAL),
         "base_query": urlencode(params),

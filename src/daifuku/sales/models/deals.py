@@ -116,11 +116,21 @@ class Deal(VersionedModel):
                 name="deal_live_board_order_idx",
             ),
             # Covers the board's column totals (grouped by stage, currency and close date): an
-            # index-only scan instead of reading every deal row of the pipeline.
+            # index-only scan instead of reading every deal row of the pipeline. deleted_at is a column
+            # as well as the condition: SQLite counts an index as covering only if it holds every
+            # column the query names (without it, a table read per deal: 108 → 40 ms at 30,000 deals).
             models.Index(
-                fields=["pipeline", "stage", "currency", "expected_close_date", "amount", "probability"],
+                fields=[
+                    "pipeline",
+                    "stage",
+                    "currency",
+                    "expected_close_date",
+                    "amount",
+                    "probability",
+                    "deleted_at",
+                ],
                 condition=models.Q(deleted_at__isnull=True),
-                name="deal_board_totals_idx",
+                name="deal_live_totals_idx",
             ),
             # The same for one team (the team half of a team-scoped board: visibility.scope_halves).
             models.Index(
@@ -132,9 +142,10 @@ class Deal(VersionedModel):
                     "expected_close_date",
                     "amount",
                     "probability",
+                    "deleted_at",
                 ],
                 condition=models.Q(deleted_at__isnull=True),
-                name="deal_team_board_totals_idx",
+                name="deal_team_live_totals_idx",
             ),
             # Cover the forecast's two grouped sums (open deals by 受注予定日, won deals by 受注日): an
             # index-only range over the period instead of a table read per deal (30,000 a quarter at 1m).

@@ -36,7 +36,7 @@ from django.utils import timezone
 from daifuku.activities.models import Activity
 from daifuku.core import audit, search, visibility
 from daifuku.core.models import AuditEntry, Team, User
-from daifuku.core.money import RateTable
+from daifuku.core.money import BASE_CURRENCY, RateTable
 from daifuku.customers.models import Company
 from daifuku.sales.models import Deal, DealLine, DealStageChange, Pipeline, Stage
 
@@ -331,13 +331,17 @@ def _fill_totals(base: QuerySet[Deal], columns: dict[int, Column]) -> list[str]:
     # range of (team, pipeline, stage, currency, close date, amount, probability); the few deals of mine
     # filed under another team): the totals query 94 → 22 ms for a rep at 300,000 deals. Groups of both
     # halves add up.
-    groups = [
-        group
-        for part in visibility.scope_halves(base) or (base,)
-        for group in part.values("stage_id", "currency_id", "expected_close_date")
-        .annotate(n=Count("id"), amount_sum=Sum("amount"), weighted_sum=Sum(weighted_expr))
-        .order_by()
-    ]
+    # Yen needs no rate, so its deals are summed per stage alone; other currencies per close date too
+    # (the rate of that day). Grouping yen by date as well gave ~2,000 groups a board at 30,000 deals,
+    # and turning them into dicts of Decimals was a fifth of the page. Two queries rather than one
+    # CASE in the GROUP BY: each still follows the totals index's order, so neither sorts.
+    sums = {"n": Count("id"), "amount_sum": Sum("amount"), "weighted_sum": Sum(weighted_expr)}
+    groups: list[dict[str, Any]] = []
+    for part in visibility.scope_halves(base) or (base,):
+        yen = part.filter(currency_id=BASE_CURRENCY).values("stage_id").annotate(**sums).order_by()
+        groups += [{**g, "currency_id": BASE_CURRENCY, "expected_close_date": None} for g in yen]
+        other = part.exclude(currency_id=BASE_CURRENCY)
+        groups += other.values("stage_id", "currency_id", "expected_close_date").annotate(**sums).order_by()
     rates = RateTable({g["currency_id"] for g in groups})
     today = timezone.localdate()
     amounts: dict[int, Decimal] = defaultdict(Decimal)

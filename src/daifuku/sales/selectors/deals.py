@@ -341,7 +341,8 @@ def _fill_totals(base: QuerySet[Deal], columns: dict[int, Column]) -> list[str]:
         yen = part.filter(currency_id=BASE_CURRENCY).values("stage_id").annotate(**sums).order_by()
         groups += [{**g, "currency_id": BASE_CURRENCY, "expected_close_date": None} for g in yen]
         other = part.exclude(currency_id=BASE_CURRENCY)
-        groups += other.values("stage_id", "currency_id", "expected_close_date").annotate(**sums).order_by()
+        by_day = other.values("stage_id", "currency_id", "expected_close_date").annotate(**sums).order_by()
+        groups += [dict(g) for g in by_day]
     rates = RateTable({g["currency_id"] for g in groups})
     today = timezone.localdate()
     amounts: dict[int, Decimal] = defaultdict(Decimal)

@@ -264,6 +264,27 @@ def test_filter_selects_render_exactly_like_djangos_select(rep_a, rep_a2, team_a
     assert 'value="&lt;重点&amp;&gt;" selected>&lt;重点&amp;&gt;</option>' in str(plain["tag"])
 
 
+@pytest.mark.parametrize("value", ["", "b", ["a", "c"]])
+def test_plain_select_with_option_groups_renders_like_djangos_select(value):
+    # given grouped and ungrouped choices, one group without a name, labels that need escaping
+    choices = [
+        ("", "—"),
+        ("東日本", [("a", "青森<&>"), ("b", "秋田")]),
+        ("", [("c", "名前なし")]),
+        ("d", "その他"),
+    ]
+    for multiple in (False, True):
+        plain_cls, django_cls = (PlainSelect, forms.Select)
+        if multiple:
+            plain_cls = type("PlainMultiple", (PlainSelect,), {"allow_multiple_selected": True})
+            django_cls = forms.SelectMultiple
+        plain, django_widget = plain_cls(choices=choices), django_cls(choices=choices)
+        # then
+        assert plain.render("area", value, {"id": "id_area"}) == django_widget.render(
+            "area", value, {"id": "id_area"}
+        )
+
+
 def test_owner_options_come_from_one_query_with_the_labels_of_the_user_objects(rep_a, rep_a2, team_a):
     # given users with and without a team and a name, one of them selected
     UserFactory(username="no_team_no_name", team=None, last_name="", first_name="")

@@ -94,7 +94,8 @@ class PlainSelect(forms.Select):
             if option_value is None:
                 option_value = ""
             grouped = isinstance(option_label, (list, tuple))
-            if grouped:
+            labelled_group = grouped and bool(option_value)  # select.html: {% if group_name %}
+            if labelled_group:
                 parts.append(f'\n  <optgroup label="{escape(option_value)}">')
             for subvalue, sublabel in option_label if grouped else [(option_value, option_label)]:
                 selected = (not has_selected or multiple) and str(subvalue) in chosen
@@ -103,7 +104,7 @@ class PlainSelect(forms.Select):
                     f'\n  <option value="{escape(str(subvalue))}"{" selected" if selected else ""}>'
                     f"{escape(sublabel)}</option>\n"
                 )
-            if grouped:
+            if labelled_group:
                 parts.append("\n  </optgroup>")
         parts.append("\n</select>")
         return mark_safe("".join(parts))  # every value above went through escape()  # noqa: S308

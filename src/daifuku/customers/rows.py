@@ -22,7 +22,7 @@ _BADGE_CLASSES = {"customer": "text-bg-success", "prospect": "text-bg-info", "do
 
 
 def status_badge(company: Any) -> str:
-    """customers/_status_badge.html (without its final newline)."""
+    """The status (and rank) badge; customers/_status_badge.html renders it too (one markup)."""
     status = escape(company.status)
     badge = (
         f'<span class="badge {_BADGE_CLASSES.get(company.status, "text-bg-dark")}" data-status="{status}">'

@@ -201,3 +201,22 @@ def test_system_actor_is_recorded_by_name(company):
     entry = audit.record(company, by=None, action="note", note="バッチ処理")
     # then
     assert (entry.actor, entry.actor_name, entry.via) == (None, "system", "system")
+
+
+def test_created_changes_equals_the_diff_from_nothing():
+    after = {
+        "b_none": None,
+        "a_blank": "",
+        "c_text": "髙橋",
+        "d_zero": 0,
+        "e_false": False,
+        "f_true": True,
+        "g_empty_list": [],
+        "h_list": [3, 1],
+        "i_empty_dict": {},
+        "j_dict": {"k": 1},
+        "k_decimal_text": "0.00",
+    }
+    changes = audit.created_changes(after)
+    assert changes == audit.diff({}, after)
+    assert list(changes) == ["c_text", "d_zero", "e_false", "f_true", "h_list", "j_dict", "k_decimal_text"]

@@ -88,8 +88,11 @@ def snapshotter(model: type[models.Model], fields: list[str]) -> Callable[[model
     return take
 
 
+_CONTAINERS = (str, list, dict)  # a tuple: ``str | list | dict`` built a union object on every call
+
+
 def _is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list | dict) and not value)
+    return value is None or (isinstance(value, _CONTAINERS) and not value)
 
 
 def plain(value: Any) -> Any:
@@ -99,7 +102,11 @@ def plain(value: Any) -> Any:
 
 def created_changes(after: dict[str, Any]) -> Changes:
     """``diff({}, after)`` — the changes of a created record — without comparing every field to None."""
-    return {name: [None, after[name]] for name in sorted(after) if not _is_empty(after[name])}
+    return {
+        name: [None, value]
+        for name in sorted(after)
+        if (value := after[name]) is not None and (value or not isinstance(value, _CONTAINERS))
+    }
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> Changes:

@@ -7,10 +7,13 @@ import pytest
 from django.utils import translation
 from huey.contrib.djhuey import HUEY
 
+from daifuku.core import api_out
 from tests.factories import CompanyFactory, ContactFactory, TeamFactory, UserFactory
 
 # Tasks run inline in tests (Huey's immediate mode keeps them in memory, never in ./var/huey.sqlite3).
 HUEY.immediate = True
+# Every API list answered through api_out is also rendered the pydantic way and must be byte-identical.
+api_out.CHECK = True
 
 
 @pytest.fixture(autouse=True)

@@ -955,3 +955,22 @@ def test_bearer_token_needs_no_csrf_token(rep_a):
     response = client.post("/api/v1/companies", {"name": "新規商店"}, content_type=JSON)
     # then
     assert response.status_code == 201
+
+
+def test_lists_show_each_records_tags_in_name_order(admin, rep_a):
+    # given: tags attached in another order than their names, one company and one contact without tags
+    b, a, c = (Tag.objects.create(name=n) for n in ("東京", "重要", "大口"))
+    tagged = CompanyFactory(owner=rep_a, name="甲")
+    tagged.tags.set([b, a, c])
+    plain = CompanyFactory(owner=rep_a, name="乙")
+    person = ContactFactory(owner=rep_a, company=tagged)
+    person.tags.set([b])
+    ContactFactory(owner=rep_a, company=plain)
+    client = bearer(admin)
+    # when
+    companies = client.get("/api/v1/companies", {"limit": 10}).json()["items"]
+    contacts = client.get("/api/v1/contacts", {"limit": 10}).json()["items"]
+    # then
+    expected = sorted(["東京", "重要", "大口"])
+    assert {c["id"]: c["tags"] for c in companies} == {tagged.pk: expected, plain.pk: []}
+    assert sorted(c["tags"] for c in contacts) == [[], ["東京"]]

@@ -12,12 +12,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from daifuku.activities import selectors, services
 from daifuku.activities.models import Activity, Task, TimelineEntry
+from daifuku.core import api_out
 from daifuku.core.models import User
 from daifuku.customers import selectors as customer_selectors
 from daifuku.customers.schemas import ConflictOut, ErrorOut, Ref, ValidationErrorOut
@@ -261,7 +262,7 @@ class TimelineQuery(Schema):
 
 
 @router.get("/activities", response=ActivityPage, summary="List activities (newest first)")
-def activity_list(request: HttpRequest, params: Query[ActivityQuery]) -> dict[str, Any]:
+def activity_list(request: HttpRequest, params: Query[ActivityQuery]) -> HttpResponse:
     filters = selectors.ActivityFilters(
         kind=params.kind,
         owner=params.owner,
@@ -273,7 +274,9 @@ def activity_list(request: HttpRequest, params: Query[ActivityQuery]) -> dict[st
         until=params.until,
     )
     qs = selectors.activity_list(user=_user(request), filters=filters)
-    return _page(qs, column="occurred_at", cursor=params.cursor, limit=params.limit)
+    return api_out.respond(
+        request, ActivityPage, _page(qs, column="occurred_at", cursor=params.cursor, limit=params.limit)
+    )
 
 
 @router.post("/activities", response={201: ActivityOut, **_WRITE}, summary="Log an activity")
@@ -316,7 +319,7 @@ def activity_delete(request: HttpRequest, activity_id: int) -> Status[None]:
 
 
 @router.get("/tasks", response=TaskPage, summary="List tasks (newest first)")
-def task_list(request: HttpRequest, params: Query[TaskQuery]) -> dict[str, Any]:
+def task_list(request: HttpRequest, params: Query[TaskQuery]) -> HttpResponse:
     filters = selectors.TaskFilters(
         owner=params.owner,
         status=params.status,
@@ -325,7 +328,9 @@ def task_list(request: HttpRequest, params: Query[TaskQuery]) -> dict[str, Any]:
         due_after=params.due_after,
     )
     qs = selectors.task_list(user=_user(request), filters=filters)
-    return _page(qs, column="id", cursor=params.cursor, limit=params.limit)
+    return api_out.respond(
+        request, TaskPage, _page(qs, column="id", cursor=params.cursor, limit=params.limit)
+    )
 
 
 @router.post("/tasks", response={201: TaskOut, **_WRITE}, summary="Create a task")

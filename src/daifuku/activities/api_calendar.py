@@ -10,13 +10,14 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from daifuku.activities import calendar, reports
 from daifuku.activities.models import DailyReport, Event
+from daifuku.core import api_out
 from daifuku.core.models import User
 from daifuku.customers.schemas import ConflictOut, ErrorOut, ValidationErrorOut
 from daifuku.customers.selectors import company_get, contact_queryset
@@ -305,7 +306,7 @@ class CommentIn(Schema):
 
 
 @router.get("/daily-reports", response=ReportPage, summary="List daily reports")
-def report_list(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, Any]:
+def report_list(request: HttpRequest, params: Query[ReportQuery]) -> HttpResponse:
     qs = reports.report_list(
         user=_user(request),
         date_from=params.date_from,
@@ -314,7 +315,11 @@ def report_list(request: HttpRequest, params: Query[ReportQuery]) -> dict[str, A
         team_id=params.team,
         status=params.status,
     )
-    return {"items": list(qs[params.offset : params.offset + params.limit]), "count": qs.count()}
+    return api_out.respond(
+        request,
+        ReportPage,
+        {"items": list(qs[params.offset : params.offset + params.limit]), "count": qs.count()},
+    )
 
 
 @router.post(

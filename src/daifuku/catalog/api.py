@@ -14,13 +14,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from daifuku.catalog import selectors, services
 from daifuku.catalog.models import Product
+from daifuku.core import api_out
 from daifuku.core.models import ExchangeRate, User
 from daifuku.core.money import quantum
 from daifuku.customers.schemas import ConflictOut, ErrorOut, ValidationErrorOut
@@ -191,7 +192,7 @@ class RateIn(Schema):
 
 
 @router.get("/products", response=ProductPage, summary="List products (by code)")
-def product_list(request: HttpRequest, params: Query[ProductQuery]) -> dict[str, Any]:
+def product_list(request: HttpRequest, params: Query[ProductQuery]) -> HttpResponse:
     active = "" if params.active is None else ("1" if params.active else "0")
     filters = selectors.ProductFilters(
         q=params.q,
@@ -210,7 +211,11 @@ def product_list(request: HttpRequest, params: Query[ProductQuery]) -> dict[str,
     rows = list(qs[: params.limit + 1])
     more = len(rows) > params.limit
     rows = rows[: params.limit]
-    return {"items": rows, "next_cursor": encode_cursor([rows[-1].code, rows[-1].pk]) if more else None}
+    return api_out.respond(
+        request,
+        ProductPage,
+        {"items": rows, "next_cursor": encode_cursor([rows[-1].code, rows[-1].pk]) if more else None},
+    )
 
 
 @router.post("/products", response={201: ProductOut, **_WRITE}, summary="Register a product")

@@ -11,11 +11,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from daifuku.core import visibility
+from daifuku.core import api_out, visibility
 from daifuku.core.models import User
 from daifuku.customers import merge, selectors, services
 from daifuku.customers.schemas import (
@@ -72,7 +72,7 @@ def _visible_company(user: User, data: dict[str, Any], field: str) -> None:
 
 
 @router.get("/companies", response=CompanyPage, summary="List companies")
-def company_list(request: HttpRequest, params: Query[CompanyQuery]) -> dict[str, Any]:
+def company_list(request: HttpRequest, params: Query[CompanyQuery]) -> HttpResponse:
     filters = selectors.CompanyFilters(
         q=params.q,
         owner=params.owner,
@@ -84,8 +84,9 @@ def company_list(request: HttpRequest, params: Query[CompanyQuery]) -> dict[str,
         tag=params.tag,
     )
     qs = selectors.company_list(user=_user(request), filters=filters, sort=params.sort)
-    qs = qs.select_related("parent").prefetch_related("tags")
-    return _page(qs, sort=params.sort, limit=params.limit, cursor=params.cursor)
+    page = _page(qs.select_related("parent"), sort=params.sort, limit=params.limit, cursor=params.cursor)
+    selectors.attach_tag_names(page["items"])
+    return api_out.respond(request, CompanyPage, page)
 
 
 @router.post("/companies", response={201: CompanyOut, **_WRITE}, summary="Create a company")
@@ -152,7 +153,7 @@ def company_handover(request: HttpRequest, company_id: int, payload: HandoverIn)
 
 
 @router.get("/contacts", response=ContactPage, summary="List contacts")
-def contact_list(request: HttpRequest, params: Query[ContactQuery]) -> dict[str, Any]:
+def contact_list(request: HttpRequest, params: Query[ContactQuery]) -> HttpResponse:
     filters = selectors.ContactFilters(
         q=params.q,
         owner=params.owner,
@@ -163,7 +164,9 @@ def contact_list(request: HttpRequest, params: Query[ContactQuery]) -> dict[str,
         prefecture=params.prefecture,
     )
     qs = selectors.contact_list(user=_user(request), filters=filters, sort=params.sort)
-    return _page(qs.prefetch_related("tags"), sort=params.sort, limit=params.limit, cursor=params.cursor)
+    page = _page(qs, sort=params.sort, limit=params.limit, cursor=params.cursor)
+    selectors.attach_tag_names(page["items"])
+    return api_out.respond(request, ContactPage, page)
 
 
 @router.post("/contacts", response={201: ContactOut, **_WRITE}, summary="Create a contact")

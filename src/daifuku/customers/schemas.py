@@ -60,8 +60,9 @@ def _team_ref(team: Any) -> dict[str, Any] | None:
 
 
 def _tag_names(obj: Any) -> list[str]:
-    # ``.all()`` so a prefetch (lists) is used instead of one query per row.
-    return [tag.name for tag in obj.tags.all()]
+    # Lists set ``tag_names`` (selectors.attach_tag_names); ``.all()`` uses a prefetch where there is one.
+    names = obj.__dict__.get("tag_names")
+    return names if names is not None else [tag.name for tag in obj.tags.all()]
 
 
 # Companies

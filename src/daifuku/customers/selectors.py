@@ -289,6 +289,25 @@ def team_choices() -> QuerySet[Team]:
     return Team.objects.order_by("name")
 
 
+def attach_tag_names(rows: list[Any]) -> list[Any]:
+    """Set ``tag_names`` (sorted like ``Tag``) on a page of companies or contacts: one query.
+
+    A ``prefetch_related("tags")`` built a related manager and a Tag instance per row and tag, a
+    seventh of an API list request; the page only needs the names.
+    """
+    if not rows:
+        return rows
+    through = type(rows[0]).tags.through
+    column = f"{type(rows[0])._meta.model_name}_id"
+    names: dict[int, list[str]] = {row.pk: [] for row in rows}
+    pairs = through.objects.filter(**{f"{column}__in": list(names)}).order_by("tag__name", "tag_id")
+    for owner_id, name in pairs.values_list(column, "tag__name"):
+        names[owner_id].append(name)
+    for row in rows:
+        row.tag_names = names[row.pk]
+    return rows
+
+
 def tag_choices() -> QuerySet[Tag]:
     return Tag.objects.order_by("name")
 

@@ -12,10 +12,11 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from daifuku.core import api_out
 from daifuku.core.models import User
 from daifuku.customers.schemas import ConflictOut, ErrorOut, ValidationErrorOut
 from daifuku.sales.api import competitors
@@ -173,7 +174,7 @@ def _detail(user: User, pk: int) -> Contract:
 
 
 @router.get("/contracts", response=ContractPage, summary="List contracts")
-def contract_list(request: HttpRequest, params: Query[ContractQuery]) -> dict[str, Any]:
+def contract_list(request: HttpRequest, params: Query[ContractQuery]) -> HttpResponse:
     filters = selectors.ContractFilters(
         q=params.q,
         status=params.status,
@@ -185,7 +186,7 @@ def contract_list(request: HttpRequest, params: Query[ContractQuery]) -> dict[st
         expiring=params.expiring,
     )
     qs = selectors.contract_list(user=_user(request), filters=filters).prefetch_related("lines")
-    return _page(qs, limit=params.limit, cursor=params.cursor)
+    return api_out.respond(request, ContractPage, _page(qs, limit=params.limit, cursor=params.cursor))
 
 
 @router.post(

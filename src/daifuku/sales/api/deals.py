@@ -12,10 +12,11 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from daifuku.core import api_out
 from daifuku.core.models import User
 from daifuku.customers.schemas import ConflictOut, ErrorOut, ValidationErrorOut
 from daifuku.sales.models import Deal
@@ -229,7 +230,7 @@ def _reload(user: User, deal: Deal) -> Deal:
 
 
 @router.get("/deals", response=DealPage, summary="List deals")
-def deal_list(request: HttpRequest, params: Query[DealQuery]) -> dict[str, Any]:
+def deal_list(request: HttpRequest, params: Query[DealQuery]) -> HttpResponse:
     month = selectors.parse_month(params.close_month) if params.close_month else None
     if params.close_month and month is None:
         raise ValidationError({"close_month": _("「2026-04」の形で入力してください。")})
@@ -247,7 +248,11 @@ def deal_list(request: HttpRequest, params: Query[DealQuery]) -> dict[str, Any]:
     qs = selectors.deal_list(user=_user(request), filters=filters, sort=params.sort)
     offset = (params.page - 1) * params.limit
     rows = list(qs[offset : offset + params.limit + 1])
-    return {"items": rows[: params.limit], "page": params.page, "has_next": len(rows) > params.limit}
+    return api_out.respond(
+        request,
+        DealPage,
+        {"items": rows[: params.limit], "page": params.page, "has_next": len(rows) > params.limit},
+    )
 
 
 @router.post("/deals", response={201: DealDetailOut, **_WRITE}, summary="Create a deal")

@@ -11,10 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from daifuku.core import api_out
 from daifuku.core.models import User
 from daifuku.customers import selectors as customer_selectors
 from daifuku.customers.schemas import ConflictOut, ErrorOut, Ref, ValidationErrorOut
@@ -169,7 +170,7 @@ def _owner(owner_id: int | None, field: str = "owner_id") -> User | None:
 
 
 @router.get("/leads", response=LeadPage, summary="List leads (unassigned ones for managers)")
-def lead_list(request: HttpRequest, params: Query[LeadQuery]) -> dict[str, Any]:
+def lead_list(request: HttpRequest, params: Query[LeadQuery]) -> HttpResponse:
     filters = selectors.LeadFilters(
         q=params.q,
         status=params.status,
@@ -187,7 +188,9 @@ def lead_list(request: HttpRequest, params: Query[LeadQuery]) -> dict[str, Any]:
     rows = list(qs[: params.limit + 1])
     more = len(rows) > params.limit
     rows = rows[: params.limit]
-    return {"items": rows, "next_cursor": str(rows[-1].pk) if more else None}
+    return api_out.respond(
+        request, LeadPage, {"items": rows, "next_cursor": str(rows[-1].pk) if more else None}
+    )
 
 
 @router.post("/leads", response={201: LeadOut, **_WRITE}, summary="Create a lead")

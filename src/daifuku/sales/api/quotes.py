@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from daifuku.core import api_out
 from daifuku.core.models import User
 from daifuku.customers.schemas import ConflictOut, ErrorOut, Ref, ValidationErrorOut
 from daifuku.sales.models import Quote, QuoteLine
@@ -203,7 +204,7 @@ def _detail(user: User, pk: int) -> Quote:
 
 
 @router.get("/quotes", response=QuotePage, summary="List quotes")
-def quote_list(request: HttpRequest, params: Query[QuoteQuery]) -> dict[str, Any]:
+def quote_list(request: HttpRequest, params: Query[QuoteQuery]) -> HttpResponse:
     filters = selectors.QuoteFilters(
         q=params.q,
         status=params.status,
@@ -226,7 +227,9 @@ def quote_list(request: HttpRequest, params: Query[QuoteQuery]) -> dict[str, Any
     rows = list(qs[: params.limit + 1])
     more = len(rows) > params.limit
     rows = rows[: params.limit]
-    return {"items": rows, "next_cursor": str(rows[-1].pk) if more else None}
+    return api_out.respond(
+        request, QuotePage, {"items": rows, "next_cursor": str(rows[-1].pk) if more else None}
+    )
 
 
 @router.post(

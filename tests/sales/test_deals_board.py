@@ -370,3 +370,26 @@ def test_a_long_column_shows_its_first_cards_and_counts_the_rest(client, rep_a):
     assert html.count("data-deal-id=") == limit
     assert "ほか3件（一覧で表示）" in html
     assert f"<span data-total-count>{limit + 3}</span>" in html
+
+
+def test_cards_show_what_the_deal_shows(rep_a, deals):
+    # given: the deals as models (the board reads values, not instances)
+    board = deal_board(user=rep_a, pipeline=default_pipeline())
+    cards = {card.pk: card for c in board.columns for card in c.deals}
+    # then
+    assert set(cards) == {d.pk for k, d in deals.items() if k != "other_team"}
+    for key in ("jpy", "usd", "late_usd"):
+        deal = Deal.objects.select_related("company", "owner", "currency").get(pk=deals[key].pk)
+        card = cards[deal.pk]
+        assert (card.name, card.version, card.expected_close_date) == (
+            deal.name,
+            deal.version,
+            deal.expected_close_date,
+        )
+        assert (card.company_name, card.owner_name, card.amount_display) == (
+            deal.company.display_name,
+            deal.owner.display_name,
+            deal.amount_display,
+        )
+    assert cards[deals["usd"].pk].amount_display == "$10,000.00"
+    assert cards[deals["jpy"].pk].amount_display == "¥1,000,000"

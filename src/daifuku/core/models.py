@@ -155,8 +155,12 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        full = f"{self.last_name} {self.first_name}".strip()
-        return full or self.username
+        return self.name_of(self.last_name, self.first_name, self.username)
+
+    @staticmethod
+    def name_of(last_name: str, first_name: str, username: str) -> str:
+        """``display_name`` from the three columns (lists that read values rather than users)."""
+        return f"{last_name} {first_name}".strip() or username
 
     @property
     def is_administrator(self) -> bool:

@@ -111,7 +111,12 @@ def document_totals(lines: Iterable[TaxLine], *, rounding: str, decimals: int = 
 
 def format_amount(value: Decimal | int, currency: Currency) -> str:
     """¥1,200,000 / $12,000.50: the currency's symbol (or code) and its decimals, no locale lookup."""
-    return f"{currency.symbol or currency.code}{Decimal(value):,.{currency.decimals}f}"
+    return format_amount_in(value, currency.code, currency.symbol, currency.decimals)
+
+
+def format_amount_in(value: Decimal | int, code: str, symbol: str, decimals: int) -> str:
+    """:func:`format_amount` from the currency's columns (lists that read values rather than models)."""
+    return f"{symbol or code}{Decimal(value):,.{decimals}f}"
 
 
 def currency_decimals(code: str) -> int:

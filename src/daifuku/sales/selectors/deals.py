@@ -34,9 +34,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from daifuku.activities.models import Activity
-from daifuku.core import audit, search, visibility
+from daifuku.core import audit, jp, search, visibility
 from daifuku.core.models import AuditEntry, Team, User
-from daifuku.core.money import BASE_CURRENCY, RateTable
+from daifuku.core.money import BASE_CURRENCY, RateTable, format_amount_in
 from daifuku.customers.models import Company
 from daifuku.sales.models import Deal, DealLine, DealStageChange, Pipeline, Stage
 
@@ -57,11 +57,10 @@ DEAL_SORTS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_SORT = "close"
 # What a card shows: loading only these columns halves the board's model-building time.
-BOARD_CARD_FIELDS = (
-    "id", "name", "version", "stage_id", "board_order", "amount", "currency__code", "currency__symbol",
-    "currency__decimals", "expected_close_date", "next_action_date", "last_activity_at", "created_at",
-    "company__name", "company__legal_form", "company__legal_form_position", "owner__username",
-    "owner__last_name", "owner__first_name",
+BOARD_CARD_COLUMNS = (
+    "id", "name", "version", "company__name", "company__legal_form", "company__legal_form_position",
+    "owner__last_name", "owner__first_name", "owner__username", "amount", "currency__code",
+    "currency__symbol", "currency__decimals", "expected_close_date", "is_stale",
 )  # fmt: skip
 BOARD_CARDS_PER_COLUMN = 50  # the rest of a column is one click away in the list (ほか N件)
 
@@ -280,10 +279,39 @@ def team_choices() -> QuerySet[Team]:
 # Board
 
 
+@dataclass(slots=True)
+class BoardCard:
+    """What one board card shows, read as values: no model instances for the up to 350 cards."""
+
+    pk: int
+    name: str
+    version: int
+    company_name: str
+    owner_name: str
+    amount_display: str
+    expected_close_date: dt.date | None
+    is_stale: bool
+
+
+def _card(row: tuple[Any, ...]) -> BoardCard:
+    pk, name, version, company, legal_form, position, last, first, username = row[:9]
+    amount, code, symbol, decimals, close_date, is_stale = row[9:]
+    return BoardCard(
+        pk=pk,
+        name=name,
+        version=version,
+        company_name=jp.company_display_name(company, legal_form, position) if company is not None else "",
+        owner_name=User.name_of(last, first, username) if username is not None else "",
+        amount_display=format_amount_in(amount, code, symbol, decimals),
+        expected_close_date=close_date,
+        is_stale=bool(is_stale),
+    )
+
+
 @dataclass
 class Column:
     stage: Stage
-    deals: list[Deal] = field(default_factory=list)
+    deals: list[BoardCard] = field(default_factory=list)
     count: int = 0
     amount: Decimal = Decimal(0)  # JPY
     weighted: Decimal = Decimal(0)  # JPY
@@ -374,16 +402,13 @@ def deal_board(*, user: User, pipeline: Pipeline, filters: DealFilters | None = 
     base = _board_base(user, pipeline, filters)
     columns = {s.pk: Column(stage=s) for s in stage_list(pipeline=pipeline)}
     missing = _fill_totals(base, columns)
-    cards = (
-        with_stale(base, pipelines=[(pipeline.pk, pipeline.stale_days)])
-        .select_related("company", "owner", "currency")
-        .only(*BOARD_CARD_FIELDS)
-    )
+    cards = with_stale(base, pipelines=[(pipeline.pk, pipeline.stale_days)])
     for stage_id, column in columns.items():
         if column.count:
-            column.deals = list(
-                cards.filter(stage_id=stage_id).order_by("board_order", "id")[:BOARD_CARDS_PER_COLUMN]
-            )
+            column_cards = cards.filter(stage_id=stage_id).order_by("board_order", "id")
+            column.deals = [
+                _card(row) for row in column_cards.values_list(*BOARD_CARD_COLUMNS)[:BOARD_CARDS_PER_COLUMN]
+            ]
     return Board(pipeline=pipeline, columns=list(columns.values()), missing_rates=missing)
 
 

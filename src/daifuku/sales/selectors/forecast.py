@@ -525,12 +525,13 @@ def forecast(
     ids = [k for k in keys if k is not None]
     labels: dict[int | None, tuple[str, str, tuple[Any, ...]]] = {}
     if by == "user":
-        for person in User.objects.filter(
+        people = User.objects.filter(
             Q(pk__in=ids) | Q(pk__in=_zero_people(user, team_id=team_id, owner_id=owner_id))
-        ).select_related("team"):
-            team_name = person.team.name if person.team else ""
-            sort_key = (team_name == "", team_name, person.last_name, person.first_name, person.pk)
-            labels[person.pk] = (person.display_name, team_name, sort_key)
+        ).values_list("pk", "last_name", "first_name", "username", "team__name")
+        for pk, last_name, first_name, username, team_name in people:
+            team_name = team_name or ""
+            sort_key = (team_name == "", team_name, last_name, first_name, pk)
+            labels[pk] = (User.name_of(last_name, first_name, username), team_name, sort_key)
     else:
         extra_teams = visible_teams(user=user).values("pk")
         if owner_id:

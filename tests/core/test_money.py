@@ -7,7 +7,14 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from daifuku.core.models import TaxRate
-from daifuku.core.money import TaxLine, document_totals, format_amount, round_amount, tax_rate_on
+from daifuku.core.money import (
+    RateTable,
+    TaxLine,
+    document_totals,
+    format_amount,
+    round_amount,
+    tax_rate_on,
+)
 
 
 def _lines(*specs):
@@ -102,6 +109,20 @@ def test_round_amount_modes_and_negative_values():
     assert round_amount(Decimal("2.1"), rounding="ceiling") == Decimal("3")
     assert round_amount(Decimal("-2.5"), rounding="floor") == Decimal("-3")
     assert round_amount(Decimal("1.005"), decimals=2, rounding="half_up") == Decimal("1.01")
+    assert round_amount(Decimal("1.2345"), decimals=8) == Decimal("1.23450000")
+    with pytest.raises(ValueError):
+        round_amount(Decimal("1"), rounding="banker")
+
+
+@pytest.mark.django_db
+def test_yen_converts_at_rate_one_rounded_half_up():
+    table = RateTable(["JPY"])
+    day = dt.date(2026, 4, 1)
+    for value, expected in (("1200.50", "1201"), ("1200.49", "1200"), ("-2.5", "-3"), ("7", "7")):
+        converted = table.to_base(Decimal(value), "JPY", day)
+        assert (converted, str(converted)) == (Decimal(expected), expected)
+        assert converted == table.to_base(Decimal(value), "", day)  # no code: rate 1 the general way
+    assert table.missing == set()
 
 
 @pytest.mark.django_db

@@ -32,13 +32,20 @@ _ROUNDING = {
 TAXED = (TaxCategory.STANDARD, TaxCategory.REDUCED)
 
 
+_QUANTA = {decimals: Decimal(1).scaleb(-decimals) for decimals in range(7)}
+
+
 def quantum(decimals: int) -> Decimal:
-    return Decimal(1).scaleb(-decimals)
+    found = _QUANTA.get(decimals)
+    return found if found is not None else Decimal(1).scaleb(-decimals)
 
 
 def round_amount(value: Decimal, *, decimals: int = 0, rounding: str = TaxRounding.HALF_UP) -> Decimal:
     """Round ``value`` to the currency's minor unit with a rounding mode (``TaxRounding`` value)."""
-    return value.quantize(quantum(decimals), rounding=_ROUNDING[TaxRounding(rounding)])
+    mode = _ROUNDING.get(rounding)  # a TextChoices member hashes like its value: plain text finds it
+    if mode is None:
+        mode = _ROUNDING[TaxRounding(rounding)]  # ValueError for an unknown mode
+    return value.quantize(quantum(decimals), rounding=mode)
 
 
 def tax_rate_on(category: str, day: dt.date) -> Decimal:
@@ -169,6 +176,8 @@ class RateTable:
         return chosen
 
     def to_base(self, amount: Decimal, code: str, day: dt.date) -> Decimal:
+        if code == BASE_CURRENCY:  # rate 1 (a forecast converts thousands of yen groups)
+            return Decimal(amount).quantize(_QUANTA[0], rounding=ROUND_HALF_UP)
         rate = self.rate(code, day)
         if rate is None:
             return Decimal(0)

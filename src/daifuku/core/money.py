@@ -23,7 +23,7 @@ from daifuku.core.models import Currency, ExchangeRate, TaxCategory, TaxRate, Ta
 
 BASE_CURRENCY = "JPY"
 HUNDRED = Decimal(100)
-_ROUNDING = {
+_ROUNDING: dict[str, str] = {
     TaxRounding.FLOOR: ROUND_FLOOR,
     TaxRounding.CEILING: ROUND_CEILING,
     TaxRounding.HALF_UP: ROUND_HALF_UP,

@@ -147,6 +147,24 @@ class Deal(VersionedModel):
                 condition=models.Q(deleted_at__isnull=True),
                 name="deal_team_live_totals_idx",
             ),
+            # And for the other half (my deals filed under another team): index-only over my deals of
+            # the pipeline, where deal_owner_close_idx read each deal's row (34 ms a query for a rep
+            # with 1,500 deals at 1m, twice a board).
+            models.Index(
+                fields=[
+                    "owner",
+                    "pipeline",
+                    "team",
+                    "stage",
+                    "currency",
+                    "expected_close_date",
+                    "amount",
+                    "probability",
+                    "deleted_at",
+                ],
+                condition=models.Q(deleted_at__isnull=True),
+                name="deal_owner_live_totals_idx",
+            ),
             # Cover the forecast's two grouped sums (open deals by 受注予定日, won deals by 受注日): an
             # index-only range over the period instead of a table read per deal (30,000 a quarter at 1m).
             models.Index(

@@ -102,9 +102,12 @@ class Deal(VersionedModel):
                 condition=models.Q(deleted_at__isnull=True),
                 name="deal_live_team_close_idx",
             ),
-            # The owner half of a team-scoped page (visibility.page_ids), team last to test in the index.
+            # The owner half of a team-scoped page (visibility.page_ids), team to test in the index, and
+            # deleted_at as a column: SQLite takes an index as covering only if it holds every column the
+            # query names; without it, it walked deal_owner_close_idx with a table read per deal of the
+            # rep (36 ms at 1m for a rep with 1,500 deals, all in their own team).
             models.Index(
-                fields=["owner", "expected_close_date", "id", "team"],
+                fields=["owner", "expected_close_date", "id", "team", "deleted_at"],
                 condition=models.Q(deleted_at__isnull=True),
                 name="deal_owner_live_close_idx",
             ),

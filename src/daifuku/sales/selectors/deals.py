@@ -56,7 +56,7 @@ DEAL_SORTS: dict[str, tuple[str, ...]] = {
     "-name": ("-name", "-id"),
 }
 DEFAULT_SORT = "close"
-# What a card shows: loading only these columns halves the board's model-building time.
+# What a card shows (read as values into BoardCard; see _card for the order).
 BOARD_CARD_COLUMNS = (
     "id", "name", "version", "company__name", "company__legal_form", "company__legal_form_position",
     "owner__last_name", "owner__first_name", "owner__username", "amount", "currency__code",

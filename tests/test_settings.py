@@ -1,5 +1,6 @@
 """Production settings: ``check --deploy`` passes cleanly; a missing SECRET_KEY refuses to start."""
 
+import json
 import os
 import subprocess
 import sys
@@ -55,3 +56,32 @@ def test_local_mode_is_not_deployable(tmp_path):
     # then
     assert result.returncode == 1
     assert "security.W004" in result.stderr or "security.W004" in result.stdout
+
+
+def _database_settings(tmp_path, url, **env_changes):
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "d = settings.DATABASES['default']; print(json.dumps([d['ENGINE'], d['CONN_MAX_AGE'], d['OPTIONS']]))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DAIFUKU_DB_POOL_MAX")}
+    env.update(DAIFUKU_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="daifuku.settings", **env_changes)
+    if url:
+        env["DATABASE_URL"] = url
+    command = [sys.executable, "-c", code]  # our interpreter and a fixed snippet
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)  # noqa: S603
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_postgresql_connections_come_from_a_pool_sqlite_opens_one_per_request(tmp_path):
+    # when
+    pg = _database_settings(tmp_path, "postgres://u@db.example:5432/crm", DAIFUKU_DB_POOL_MAX="30")
+    lite = _database_settings(tmp_path, "")
+    # then: ASGI runs each request in its own thread, so no persistent connections on either
+    assert pg == [
+        "django.db.backends.postgresql",
+        0,
+        {"pool": {"min_size": 2, "max_size": 30, "timeout": 20}},
+    ]
+    assert lite[:2] == ["django.db.backends.sqlite3", 0]
+    assert "pool" not in lite[2]

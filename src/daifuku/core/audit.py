@@ -102,11 +102,7 @@ def plain(value: Any) -> Any:
 
 def created_changes(after: dict[str, Any]) -> Changes:
     """``diff({}, after)`` — the changes of a created record — without comparing every field to None."""
-    return {
-        name: [None, value]
-        for name in sorted(after)
-        if (value := after[name]) is not None and (value or not isinstance(value, _CONTAINERS))
-    }
+    return {name: [None, after[name]] for name in sorted(after) if not _is_empty(after[name])}
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> Changes:

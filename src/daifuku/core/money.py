@@ -176,8 +176,8 @@ class RateTable:
         return chosen
 
     def to_base(self, amount: Decimal, code: str, day: dt.date) -> Decimal:
-        if code == BASE_CURRENCY:  # rate 1 (a forecast converts thousands of yen groups)
-            return Decimal(amount).quantize(_QUANTA[0], rounding=ROUND_HALF_UP)
+        if code == BASE_CURRENCY:  # rate 1: no lookup (a forecast converts thousands of yen groups)
+            return round_amount(Decimal(amount))
         rate = self.rate(code, day)
         if rate is None:
             return Decimal(0)

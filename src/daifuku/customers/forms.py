@@ -58,8 +58,7 @@ class _OwnerChoiceIterator(forms.models.ModelChoiceIterator):
             yield ("", self.field.empty_label)
         rows = self.queryset.values_list("pk", "last_name", "first_name", "username", "team__name")
         for pk, last_name, first_name, username, team in rows.iterator(chunk_size=2000):
-            full = f"{last_name} {first_name}".strip()  # User.display_name
-            yield (pk, _owner_label(full or username, team or ""))
+            yield (pk, _owner_label(User.name_of(last_name, first_name, username), team or ""))
 
 
 class OwnerChoiceField(forms.ModelChoiceField):

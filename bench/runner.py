@@ -231,10 +231,11 @@ def build_workloads(users: dict[str, Any]) -> tuple[list[Workload], dict[str, An
                 f"{busiest['n']:,} activities; the fragment the company page loads over htmx")  # fmt: skip
         if deal_selectors.deal_queryset(user=user).exists():
             facts[role]["visible_deals"] = deal_selectors.deal_queryset(user=user).count()
-            add("deal board (default pipeline, all stages)", "board", "/sales/deals/board/", "sales_deal",
+            add("deal board (default pipeline, all stages)", "board", "/sales/deals/board/",
+                "sales_deal sales_dealtotal",
                 "≤ 50 cards per column, totals over every visible deal")  # fmt: skip
             add("deal list, first page (close date)", "list", "/sales/deals/", "sales_deal")
-            add("forecast, this fiscal year by rep", "board", "/sales/forecast/", "sales_deal",
+            add("forecast, this fiscal year by rep", "board", "/sales/forecast/", "sales_dealtotal",
                 "won, weighted pipeline and best case per month, converted to yen")  # fmt: skip
             deal_busiest = (
                 Activity.objects.filter(

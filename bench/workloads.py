@@ -34,7 +34,7 @@ class Workload:
     kind: str  # list / search / detail
     role: str  # rep / manager / administrator
     url: str
-    floor_table: str  # the main table of the page's row query
+    floor_table: str  # the main table of the page's row query (a board: its tables, space-separated)
     note: str = ""
 
 
@@ -88,9 +88,10 @@ def _run_raw(sql: str, params: Any) -> float:
     return time.perf_counter() - started
 
 
-def _table_selects(statements: list[tuple[str, Any]], table: str) -> list[tuple[str, Any]]:
-    """Every SELECT of the request that reads ``table``."""
-    pattern = re.compile(rf'FROM\s+"{re.escape(table)}"', re.IGNORECASE)
+def _table_selects(statements: list[tuple[str, Any]], tables: str) -> list[tuple[str, Any]]:
+    """Every SELECT of the request that reads one of ``tables`` (space-separated)."""
+    names = "|".join(re.escape(t) for t in tables.split())
+    pattern = re.compile(rf'FROM\s+"(?:{names})"', re.IGNORECASE)
     return [
         (sql, p) for sql, p in statements if sql.lstrip().upper().startswith("SELECT") and pattern.search(sql)
     ]

@@ -14,10 +14,11 @@ from daifuku.sales.models.leads import (
 )
 from daifuku.sales.models.pipeline import Pipeline, Stage
 from daifuku.sales.models.quotes import Quote, QuoteLine, QuoteStatus
+from daifuku.sales.models.totals import DealTotal
 
 __all__ = [
     "AssignmentMethod", "Competitor", "Contract", "ContractAlert", "ContractLine", "ContractStatus", "Deal",
-    "DealCompetitor", "DealLine", "DealStageChange", "DisqualifyReason", "Lead", "LeadAssignmentRule",
-    "LeadSource", "LeadStatus", "LostReason", "Pipeline", "PipelineSnapshot", "Quote", "QuoteLine",
-    "QuoteStatus", "RenewalType", "SalesTarget", "Stage", "WebLeadForm",
+    "DealCompetitor", "DealLine", "DealStageChange", "DealTotal", "DisqualifyReason", "Lead",
+    "LeadAssignmentRule", "LeadSource", "LeadStatus", "LostReason", "Pipeline", "PipelineSnapshot", "Quote",
+    "QuoteLine", "QuoteStatus", "RenewalType", "SalesTarget", "Stage", "WebLeadForm",
 ]  # fmt: skip

@@ -23,10 +23,6 @@ class LostReason(models.TextChoices):
     OTHER = "other", _("その他")
 
 
-# What a board's column totals read (grouped by stage, currency and close date), after the index's keys.
-_BOARD_TOTALS_COLUMNS = ("stage", "currency", "expected_close_date", "amount", "probability", "deleted_at")
-
-
 class Deal(VersionedModel):
     """A sales opportunity (商談) for a company, moving through the stages of one pipeline."""
 
@@ -121,51 +117,6 @@ class Deal(VersionedModel):
                 fields=["pipeline", "stage", "board_order", "id"],
                 condition=models.Q(deleted_at__isnull=True),
                 name="deal_live_board_order_idx",
-            ),
-            # Covers the board's column totals (grouped by stage, currency and close date): an
-            # index-only scan instead of reading every deal row of the pipeline. deleted_at is a column
-            # as well as the condition: SQLite counts an index as covering only if it holds every
-            # column the query names (without it, a table read per deal: 108 → 40 ms at 30,000 deals).
-            models.Index(
-                fields=["pipeline", *_BOARD_TOTALS_COLUMNS],
-                condition=models.Q(deleted_at__isnull=True),
-                name="deal_live_totals_idx",
-            ),
-            # The same for one team (the team half of a team-scoped board: visibility.scope_halves).
-            models.Index(
-                fields=["team", "pipeline", *_BOARD_TOTALS_COLUMNS],
-                condition=models.Q(deleted_at__isnull=True),
-                name="deal_team_live_totals_idx",
-            ),
-            # And for the other half (my deals filed under another team): index-only over my deals of
-            # the pipeline, where deal_owner_close_idx read each deal's row (34 ms a query for a rep
-            # with 1,500 deals at 1m, twice a board).
-            models.Index(
-                fields=["owner", "pipeline", "team", *_BOARD_TOTALS_COLUMNS],
-                condition=models.Q(deleted_at__isnull=True),
-                name="deal_owner_live_totals_idx",
-            ),
-            # Cover the forecast's two grouped sums (open deals by 受注予定日, won deals by 受注日): an
-            # index-only range over the period instead of a table read per deal (30,000 a quarter at 1m).
-            models.Index(
-                fields=[
-                    "expected_close_date",
-                    "stage",
-                    "owner",
-                    "team",
-                    "currency",
-                    "amount",
-                    "cost",
-                    "probability",
-                    "deleted_at",  # SQLite counts an index as covering only if it holds every column used
-                ],
-                condition=models.Q(deleted_at__isnull=True),
-                name="deal_forecast_open_idx",
-            ),
-            models.Index(
-                fields=["closed_on", "stage", "owner", "team", "currency", "amount", "cost", "deleted_at"],
-                condition=models.Q(deleted_at__isnull=True),
-                name="deal_forecast_won_idx",
             ),
         ]
         constraints = [

@@ -39,6 +39,7 @@ from daifuku.core.models import AuditEntry, Team, User
 from daifuku.core.money import BASE_CURRENCY, RateTable, format_amount_in
 from daifuku.customers.models import Company
 from daifuku.sales.models import Deal, DealLine, DealStageChange, Pipeline, Stage
+from daifuku.sales.selectors import totals
 
 DEAL = "deal"
 DEAL_RELATED_TYPE = "sales.deal"
@@ -139,6 +140,15 @@ def _filtered(qs: QuerySet[Deal], filters: DealFilters) -> QuerySet[Deal]:
         match = search.matches(DEAL, filters.q)
         if match is not None:
             qs = qs.filter(match)
+    if filters.company:
+        qs = qs.filter(company_id=filters.company)
+    return _group_filtered(qs, filters, close_field="expected_close_date")
+
+
+def _group_filtered(qs: QuerySet[Any], filters: DealFilters, *, close_field: str) -> QuerySet[Any]:
+    """The filters a deal shares with its ``DealTotal`` group (owner, team, pipeline, stage, close month,
+    status), on either: ``close_field`` is the deal's 受注予定日 or the group's close key (that day,
+    or its month's first day, so the month's range holds it too)."""
     if filters.owner:
         qs = qs.filter(owner_id=filters.owner)
     if filters.team:
@@ -147,17 +157,15 @@ def _filtered(qs: QuerySet[Deal], filters: DealFilters) -> QuerySet[Deal]:
         qs = qs.filter(pipeline_id=filters.pipeline)
     if filters.stage:
         qs = qs.filter(stage_id=filters.stage)
-    if filters.company:
-        qs = qs.filter(company_id=filters.company)
     if filters.close_month:
         first, following = _month_range(filters.close_month)
-        qs = qs.filter(expected_close_date__gte=first, expected_close_date__lt=following)
+        qs = qs.filter(**{f"{close_field}__gte": first, f"{close_field}__lt": following})
     if filters.status == "open":
-        qs = qs.filter(stage__is_won=False, stage__is_lost=False)
+        qs = qs.filter(stage_id__in=totals.open_stages())
     elif filters.status == "won":
-        qs = qs.filter(stage__is_won=True)
+        qs = qs.filter(stage_id__in=totals.won_stages())
     elif filters.status == "lost":
-        qs = qs.filter(stage__is_lost=True)
+        qs = qs.filter(stage_id__in=totals.lost_stages())
     return qs
 
 
@@ -354,27 +362,49 @@ def _board_base(user: User, pipeline: Pipeline, filters: DealFilters | None) -> 
     return _filtered(deal_queryset(user=user), filters)
 
 
-def _fill_totals(base: QuerySet[Deal], columns: dict[int, Column]) -> list[str]:
-    """Count, amount and weighted amount (yen) per column; returns currencies that had no rate."""
-    weighted_expr = ExpressionWrapper(
-        F("amount") * F("probability"), output_field=DecimalField(max_digits=24, decimal_places=2)
-    )
-    # A rep's or manager's board sums "team OR owner": summed per half instead (team: an index-only
-    # range of (team, pipeline, stage, currency, close date, amount, probability); the few deals of mine
-    # filed under another team): the totals query 94 → 22 ms for a rep at 300,000 deals. Groups of both
-    # halves add up.
-    # Yen needs no rate, so its deals are summed per stage alone; other currencies per close date too
-    # (the rate of that day). Grouping yen by date as well gave ~2,000 groups a board at 30,000 deals,
-    # and turning them into dicts of Decimals was a fifth of the page. Two queries rather than one
-    # CASE in the GROUP BY: each still follows the totals index's order, so neither sorts.
-    sums = {"n": Count("id"), "amount_sum": Sum("amount"), "weighted_sum": Sum(weighted_expr)}
+def _board_groups(user: User, pipeline: Pipeline, filters: DealFilters | None) -> list[dict[str, Any]]:
+    """The board's sums per (stage, currency, day): ``n``, ``amount_sum``, ``weighted_sum`` (Σ amount ×
+    probability) and ``day`` (the close date a foreign currency converts at; None for yen).
+
+    Read from ``DealTotal`` (a few hundred groups per rep instead of every deal: the administrator's
+    board at 300,000 deals summed them in 85 ms) unless a filter the groups do not keep is set — a
+    search or a company —, then from the deals themselves.
+    """
+    filters = filters or DealFilters()
+    base: QuerySet[Any]
+    if filters.q or filters.company:
+        base = _board_base(user, pipeline, filters)
+        weighted_expr = ExpressionWrapper(
+            F("amount") * F("probability"), output_field=DecimalField(max_digits=24, decimal_places=2)
+        )
+        sums: dict[str, Any] = {
+            "n": Count("id"),
+            "amount_sum": Sum("amount"),
+            "weighted_sum": Sum(weighted_expr),
+        }
+        day = "expected_close_date"
+    else:
+        filters.pipeline = pipeline.pk
+        base = _group_filtered(totals.deal_totals(user=user), filters, close_field="close_key")
+        sums = {"n": Sum("n"), "amount_sum": Sum("amount"), "weighted_sum": Sum("weighted")}
+        day = "close_key"
+    # A rep's or manager's board sums "team OR owner": summed per half instead (each half an index range;
+    # over deals, the team half index-only on (team, pipeline, stage, currency, close date, amount,
+    # probability): 94 → 22 ms for a rep at 300,000 deals). Groups of both halves add up.
+    # Yen needs no rate, so it is summed per stage alone; other currencies per close date too (the rate
+    # of that day). Two queries rather than one CASE in the GROUP BY: each follows its index's order.
     groups: list[dict[str, Any]] = []
     for part in visibility.scope_halves(base) or (base,):
         yen = part.filter(currency_id=BASE_CURRENCY).values("stage_id").annotate(**sums).order_by()
-        groups += [{**g, "currency_id": BASE_CURRENCY, "expected_close_date": None} for g in yen]
+        groups += [{**g, "currency_id": BASE_CURRENCY, "day": None} for g in yen]
         other = part.exclude(currency_id=BASE_CURRENCY)
-        by_day = other.values("stage_id", "currency_id", "expected_close_date").annotate(**sums).order_by()
-        groups += [dict(g) for g in by_day]
+        by_day = other.values("stage_id", "currency_id", day).annotate(**sums).order_by()
+        groups += [{**g, "day": totals.day_of(g[day])} for g in by_day]
+    return groups
+
+
+def _fill_totals(groups: list[dict[str, Any]], columns: dict[int, Column]) -> list[str]:
+    """Count, amount and weighted amount (yen) per column; returns currencies that had no rate."""
     rates = RateTable({g["currency_id"] for g in groups})
     today = timezone.localdate()
     amounts: dict[int, Decimal] = defaultdict(Decimal)
@@ -383,7 +413,7 @@ def _fill_totals(base: QuerySet[Deal], columns: dict[int, Column]) -> list[str]:
         column = columns.get(group["stage_id"])
         if column is None:
             continue
-        rate = rates.rate(group["currency_id"], group["expected_close_date"] or today) or Decimal(0)
+        rate = rates.rate(group["currency_id"], group["day"] or today) or Decimal(0)
         column.count += group["n"]
         amounts[column.stage.pk] += Decimal(group["amount_sum"] or 0) * rate
         weighted[column.stage.pk] += Decimal(group["weighted_sum"] or 0) * rate / 100
@@ -403,9 +433,9 @@ def deal_board(*, user: User, pipeline: Pipeline, filters: DealFilters | None = 
     (pipeline, deleted_at, stage, board_order) that stops after the column's limit, where one window
     query over every deal of the pipeline cost ≈ 290 ms at 30,000 deals.
     """
-    base = _board_base(user, pipeline, filters)
     columns = {s.pk: Column(stage=s) for s in stage_list(pipeline=pipeline)}
-    missing = _fill_totals(base, columns)
+    missing = _fill_totals(_board_groups(user, pipeline, filters), columns)
+    base = _board_base(user, pipeline, filters)
     cards = with_stale(base, pipelines=[(pipeline.pk, pipeline.stale_days)])
     for stage_id, column in columns.items():
         if column.count:
@@ -419,7 +449,7 @@ def deal_board(*, user: User, pipeline: Pipeline, filters: DealFilters | None = 
 def deal_board_totals(*, user: User, pipeline: Pipeline, filters: DealFilters | None = None) -> list[Column]:
     """The board's column totals without the cards (after a card was moved)."""
     columns = {s.pk: Column(stage=s) for s in stage_list(pipeline=pipeline)}
-    _fill_totals(_board_base(user, pipeline, filters), columns)
+    _fill_totals(_board_groups(user, pipeline, filters), columns)
     return list(columns.values())
 
 

@@ -1094,8 +1094,14 @@ def generate(*, scale: Scale, seed: int = SEED, log: Callable[[str], None] = lam
             log(f"  {step}: {gen.result.steps[step]:.1f} s")
         t0 = time.monotonic()
         with connection.cursor() as cursor:
+            if _is_pg():
+                # Django's foreign keys are checked at commit (DEFERRABLE INITIALLY DEFERRED), and
+                # PostgreSQL builds no index on a table with checks still pending: run them now.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for statement in restore:
                 cursor.execute(statement)
+            if _is_pg():
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         _reset_sequences(
             [Team, User, Company, Contact, ContactAffiliation, SearchDocument, Tag, Deal, Activity,
              TimelineEntry, Task, Activity.participants.through, Activity.contacts.through]

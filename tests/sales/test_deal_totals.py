@@ -10,11 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from daifuku.core.models import Currency
+from daifuku.sales import tasks
 from daifuku.sales.models import Deal, DealTotal
 from daifuku.sales.models.totals import KEY_FIELDS, NO_DATE
 from daifuku.sales.selectors.deals import DealFilters, deal_board_totals
 from daifuku.sales.selectors.totals import computed_groups, deal_totals
-from daifuku.sales.services.totals import deal_totals_rebuild
+from daifuku.sales.services.totals import deal_totals_rebuild, deal_totals_verify
 from tests.factories import CompanyFactory, TeamFactory, UserFactory
 from tests.sales.factories import DealFactory, ExchangeRateFactory, default_pipeline, stage_named
 
@@ -160,6 +161,36 @@ def test_rebuild_restores_lost_groups(rep_a, rep_b):
     # then
     assert written == 2
     assert_totals_match_deals()
+
+
+def test_the_nightly_check_finds_nothing_when_groups_agree(rep_a):
+    # given
+    DealFactory(owner=rep_a, amount=Decimal("500000"))
+    DealFactory(owner=rep_a, currency_id="USD", amount=Decimal("12.34"), expected_close_date=None)
+    before = stored()
+    # when
+    differing = tasks.verify_deal_totals.call_local()
+    # then
+    assert differing == 0
+    assert stored() == before
+
+
+def test_the_nightly_check_rebuilds_groups_that_drifted(rep_a, rep_b, caplog):
+    # given: one group with a wrong sum, one missing, one that should not exist
+    DealFactory(owner=rep_a, amount=Decimal("500000"))
+    gone = DealFactory(owner=rep_b, amount=Decimal("700000"))
+    DealTotal.objects.filter(owner_id=rep_a.pk).update(amount=Decimal("1"))
+    DealTotal.objects.filter(owner_id=gone.owner_id).delete()
+    DealTotal.objects.create(
+        pipeline_id=gone.pipeline_id, stage_id=gone.stage_id, owner_id=999999, team_id=0, currency_id="JPY",
+        close_key=NO_DATE, closed_key=NO_DATE, high=False, n=3, amount=1, cost=0, weighted=0, weighted_cost=0,
+    )  # fmt: skip
+    # when
+    differing = deal_totals_verify()
+    # then
+    assert differing == 3
+    assert_totals_match_deals()
+    assert "3 groups differed" in caplog.text
 
 
 def test_a_rep_reads_the_groups_of_their_team_and_their_own_deals(rep_a, rep_b):

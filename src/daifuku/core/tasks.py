@@ -17,9 +17,10 @@ def clear_expired_login_locks() -> int:
     return services.login_locks_clear_expired()
 
 
-@db_periodic_task(crontab(hour="3", minute="17"))
+@db_periodic_task(crontab(hour="18", minute="17"))
 def refresh_query_statistics() -> str:
-    """Nightly: refresh the planner's statistics so list and search queries keep their index plans."""
+    """Nightly, 03:17 JST (crontabs are in UTC): refresh the planner's statistics so list and search
+    queries keep their index plans."""
     return services.database_statistics_refresh()
 
 

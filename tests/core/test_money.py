@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from daifuku.core.models import TaxRate
+from daifuku.core.models import Currency, ExchangeRate, TaxRate
 from daifuku.core.money import (
     RateTable,
     TaxLine,
@@ -112,6 +112,26 @@ def test_round_amount_modes_and_negative_values():
     assert round_amount(Decimal("1.2345"), decimals=8) == Decimal("1.23450000")
     with pytest.raises(ValueError):
         round_amount(Decimal("1"), rounding="banker")
+
+
+@pytest.mark.django_db
+def test_rate_table_takes_the_latest_rate_on_or_before_the_day():
+    # given: dollar rates on the 10th and the 20th
+    usd = Currency.objects.get(code="USD")
+    ExchangeRate.objects.create(currency=usd, date=dt.date(2026, 1, 10), rate=Decimal("150"))
+    ExchangeRate.objects.create(currency=usd, date=dt.date(2026, 1, 20), rate=Decimal("155.5"))
+    table = RateTable(["USD"])
+    # when / then
+    assert [table.rate("USD", dt.date(2026, 1, d)) for d in (10, 15, 19, 20, 31)] == [
+        Decimal("150"), Decimal("150"), Decimal("150"), Decimal("155.5"), Decimal("155.5"),
+    ]  # fmt: skip
+    assert table.missing == set()
+    # earlier than any rate: the earliest stands in and the currency is reported
+    assert table.rate("USD", dt.date(2026, 1, 9)) == Decimal("150")
+    assert table.missing == {"USD"}
+    assert table.to_base(Decimal("10.01"), "USD", dt.date(2026, 1, 25)) == Decimal("1557")
+    # a currency without any rate converts to nothing and is reported
+    assert RateTable(["EUR"]).to_base(Decimal("5"), "EUR", dt.date(2026, 1, 25)) == Decimal(0)
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ convert to the base currency (JPY) at the rate of the relevant date (``ExchangeR
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -155,6 +156,7 @@ class RateTable:
             .values_list("currency_id", "date", "rate")
         ):
             self._rates[code].append((day, rate))
+        self._days = {code: [day for day, _rate in rates] for code, rates in self._rates.items()}
         self.missing: set[str] = set()
 
     def rate(self, code: str, day: dt.date) -> Decimal | None:
@@ -164,16 +166,12 @@ class RateTable:
         if not rates:
             self.missing.add(code)
             return None
-        if day < rates[0][0]:
+        index = bisect_right(self._days[code], day) - 1  # the last rate on or before the day
+        if index < 0:
             # Earlier than any rate: the earliest one stands in, and the report says so.
             self.missing.add(code)
             return rates[0][1]
-        chosen = rates[0][1]
-        for rate_day, rate in rates:
-            if rate_day > day:
-                break
-            chosen = rate
-        return chosen
+        return rates[index][1]
 
     def to_base(self, amount: Decimal, code: str, day: dt.date) -> Decimal:
         if code == BASE_CURRENCY:  # rate 1: no lookup (a forecast converts thousands of yen groups)

@@ -2,10 +2,11 @@
 every kind of write; the board and the forecast read the groups (in the viewer's scope)."""
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from tests.sales.factories import DealFactory, ExchangeRateFactory, default_pipe
 
 TODAY = timezone.localdate()
 SUMS = ("n", "amount", "cost", "weighted", "weighted_cost")
+THREADS = 6
 
 
 def stored() -> list[dict]:
@@ -266,3 +268,77 @@ def test_board_filters_on_groups_match_the_same_filters_on_deals(rep_a, status):
     ]
     assert [(c.count, c.amount) for c in grouped] == expected
     assert sum(c.count for c in grouped) == (1 if status in ("open", "won") else 0)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite's in-memory test database is one shared-cache connection set: concurrent writers get "
+    "'database table is locked' at once instead of waiting, so the race can only be run on PostgreSQL",
+)
+def test_concurrent_writes_to_one_group_lose_nothing(seeded, rep_a):
+    # given: deals of one group, changed by several transactions at once
+    company = CompanyFactory(owner=rep_a)
+    deals = [DealFactory(owner=rep_a, company=company, amount=Decimal("1000")) for _ in range(THREADS)]
+    barrier = threading.Barrier(THREADS)
+    errors: list[BaseException] = []
+
+    def change(deal_id: int) -> None:
+        try:
+            barrier.wait()
+            for step in range(10):
+                with transaction.atomic():
+                    Deal.objects.filter(pk=deal_id).update(amount=Decimal(1000 + step), probability=step * 10)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    # when
+    threads = [threading.Thread(target=change, args=(deal.pk,)) for deal in deals]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # then: each deal's last values are summed once, whatever the interleaving
+    assert errors == []
+    assert_totals_match_deals()
+    assert [(g["n"], g["amount"]) for g in stored()] == [(THREADS, Decimal("1009.00") * THREADS)]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite serializes writers: two transactions never hold one group each",
+)
+def test_deals_crossing_between_two_groups_at_once_do_not_deadlock(seeded, rep_a):
+    # given: deals in two stages of one owner (two groups), moved the opposite ways at the same time
+    company = CompanyFactory(owner=rep_a)
+    proposal, quote = stage_named("提案"), stage_named("見積提示")
+    forward = [DealFactory(owner=rep_a, company=company, stage=proposal) for _ in range(THREADS)]
+    backward = [DealFactory(owner=rep_a, company=company, stage=quote) for _ in range(THREADS)]
+    barrier = threading.Barrier(2 * THREADS)
+    errors: list[BaseException] = []
+
+    def move(deal_id: int, there: int, back: int) -> None:
+        try:
+            barrier.wait()
+            for _round in range(5):
+                for stage_id in (there, back):
+                    with transaction.atomic():
+                        Deal.objects.filter(pk=deal_id).update(stage_id=stage_id)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    # when
+    threads = [threading.Thread(target=move, args=(d.pk, quote.pk, proposal.pk)) for d in forward]
+    threads += [threading.Thread(target=move, args=(d.pk, proposal.pk, quote.pk)) for d in backward]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # then
+    assert errors == []
+    assert_totals_match_deals()

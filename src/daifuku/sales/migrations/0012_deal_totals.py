@@ -104,6 +104,16 @@ def postgresql_statements() -> list[str]:
     return [
         f"""CREATE FUNCTION sales_dealtotal_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- A deal moving between two groups locks both rows; always the lower key first, so that two deals
+    -- moving between the same groups in opposite directions cannot wait on each other (deadlock).
+    IF TG_OP = 'UPDATE' THEN
+        IF OLD.deleted_at IS NULL AND NEW.deleted_at IS NULL
+                AND ROW({_keys("NEW", v)}) < ROW({_keys("OLD", v)}) THEN
+            {_add("NEW", v)};
+            {remove};
+            RETURN NULL;
+        END IF;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         IF OLD.deleted_at IS NULL THEN
             {remove};

@@ -249,7 +249,7 @@ class Contact(VersionedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="contacts",
-        db_index=False,  # contact_company_idx (company, deleted_at) serves every lookup by company
+        db_index=False,  # contact_company_kana_idx (company, kana, id) serves every lookup by company
     )
     department = models.CharField(_("部署"), max_length=200, blank=True)
     title = models.CharField(_("役職"), max_length=100, blank=True)
@@ -321,7 +321,11 @@ class Contact(VersionedModel):
             models.Index(
                 fields=["owner", "kana_key", "id", "team"], name="contact_owner_live_kana_idx", condition=LIVE
             ),
-            models.Index(fields=["company", "deleted_at"], name="contact_company_idx"),
+            # A company's contacts in フリガナ order (its page): an index range in list order, where
+            # PostgreSQL walked every live contact in kana order for the company's first 51 (16–19 ms at
+            # 1m, 2,820 contacts). No deleted_at in it: PostgreSQL does not order through an IS NULL
+            # column, and a company's few trashed contacts are filtered on the way.
+            models.Index(fields=["company", "kana_key", "id"], name="contact_company_kana_idx"),
             models.Index(fields=["name_key"], name="contact_name_key_idx"),
             models.Index(fields=["email"], name="contact_email_idx"),
             models.Index(fields=["mobile_phone"], name="contact_mobile_idx"),

@@ -263,9 +263,44 @@ def test_page_ids_is_one_query(team_page, django_assert_num_queries):
     qs = visibility.visible(Company.objects.filter(deleted_at__isnull=True), team_page, "company").order_by(
         "kana_key", "id"
     )
-    # when / then
-    with django_assert_num_queries(1):
+    # when / then: PostgreSQL first reads the ids of my records under another team (the owner half)
+    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 1):
         visibility.page_ids(qs, 8, 4)
+
+
+@pytest.mark.parametrize("owner_half_ids", [0, 2, 1000])
+@pytest.mark.parametrize("offset", [0, 13])
+def test_page_ids_reads_a_small_owner_half_by_its_ids(team_page, monkeypatch, owner_half_ids, offset):
+    # given: 3 of my companies under another team; fewer allowed ids than that keeps the walk
+    monkeypatch.setattr(visibility, "OWNER_HALF_IDS", owner_half_ids)
+    qs = visibility.visible(Company.objects.filter(deleted_at__isnull=True), team_page, "company").order_by(
+        "kana_key", "id"
+    )
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        ids = visibility.page_ids(qs, offset, 4)
+    # then: the same page either way
+    assert ids == list(qs.values_list("pk", flat=True)[offset : offset + 4])
+    page_sql = captured.captured_queries[-1]["sql"]
+    by_ids = connection.vendor == "postgresql" and owner_half_ids >= 3
+    assert page_sql.count("UNION ALL") == 1
+    assert ('"customers_company"."id" IN (' in page_sql) == by_ids
+
+
+def test_page_ids_drops_an_empty_owner_half_on_postgresql(team_page):
+    # given: none of my companies is filed under another team
+    Company.objects.filter(owner=team_page).exclude(team=team_page.team).delete()
+    qs = visibility.visible(Company.objects.filter(deleted_at__isnull=True), team_page, "company").order_by(
+        "-kana_key", "-id"
+    )
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        ids = visibility.page_ids(qs, 0, 5)
+    # then
+    assert ids == list(qs.values_list("pk", flat=True)[:5])
+    assert captured.captured_queries[-1]["sql"].count("UNION ALL") == (
+        0 if connection.vendor == "postgresql" else 1
+    )
 
 
 @pytest.mark.parametrize("scope", ["own", "all"])

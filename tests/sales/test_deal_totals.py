@@ -270,36 +270,50 @@ def test_board_filters_on_groups_match_the_same_filters_on_deals(rep_a, status):
     assert sum(c.count for c in grouped) == (1 if status in ("open", "won") else 0)
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
+ONLY_POSTGRESQL = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="SQLite's in-memory test database is one shared-cache connection set: concurrent writers get "
-    "'database table is locked' at once instead of waiting, so the race can only be run on PostgreSQL",
+    "'database table is locked' at once instead of waiting (and never hold one group each), so races "
+    "can only be run on PostgreSQL",
 )
-def test_concurrent_writes_to_one_group_lose_nothing(seeded, rep_a):
-    # given: deals of one group, changed by several transactions at once
-    company = CompanyFactory(owner=rep_a)
-    deals = [DealFactory(owner=rep_a, company=company, amount=Decimal("1000")) for _ in range(THREADS)]
-    barrier = threading.Barrier(THREADS)
+
+
+def run_at_once(calls: list) -> list[BaseException]:
+    """Run each ``(function, args)`` in its own thread, all starting together; the errors they raised."""
+    barrier = threading.Barrier(len(calls))
     errors: list[BaseException] = []
 
-    def change(deal_id: int) -> None:
+    def run(function, args) -> None:
         try:
             barrier.wait()
-            for step in range(10):
-                with transaction.atomic():
-                    Deal.objects.filter(pk=deal_id).update(amount=Decimal(1000 + step), probability=step * 10)
+            function(*args)
         except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()
 
-    # when
-    threads = [threading.Thread(target=change, args=(deal.pk,)) for deal in deals]
+    threads = [threading.Thread(target=run, args=call) for call in calls]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+@ONLY_POSTGRESQL
+def test_concurrent_writes_to_one_group_lose_nothing(seeded, rep_a):
+    # given: deals of one group, changed by several transactions at once
+    company = CompanyFactory(owner=rep_a)
+    deals = [DealFactory(owner=rep_a, company=company, amount=Decimal("1000")) for _ in range(THREADS)]
+
+    def change(deal_id: int) -> None:
+        for step in range(10):
+            with transaction.atomic():
+                Deal.objects.filter(pk=deal_id).update(amount=Decimal(1000 + step), probability=step * 10)
+
+    # when
+    errors = run_at_once([(change, (deal.pk,)) for deal in deals])
     # then: each deal's last values are summed once, whatever the interleaving
     assert errors == []
     assert_totals_match_deals()
@@ -307,38 +321,25 @@ def test_concurrent_writes_to_one_group_lose_nothing(seeded, rep_a):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="SQLite serializes writers: two transactions never hold one group each",
-)
+@ONLY_POSTGRESQL
 def test_deals_crossing_between_two_groups_at_once_do_not_deadlock(seeded, rep_a):
     # given: deals in two stages of one owner (two groups), moved the opposite ways at the same time
     company = CompanyFactory(owner=rep_a)
     proposal, quote = stage_named("提案"), stage_named("見積提示")
     forward = [DealFactory(owner=rep_a, company=company, stage=proposal) for _ in range(THREADS)]
     backward = [DealFactory(owner=rep_a, company=company, stage=quote) for _ in range(THREADS)]
-    barrier = threading.Barrier(2 * THREADS)
-    errors: list[BaseException] = []
 
     def move(deal_id: int, there: int, back: int) -> None:
-        try:
-            barrier.wait()
-            for _round in range(5):
-                for stage_id in (there, back):
-                    with transaction.atomic():
-                        Deal.objects.filter(pk=deal_id).update(stage_id=stage_id)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        for _round in range(5):
+            for stage_id in (there, back):
+                with transaction.atomic():
+                    Deal.objects.filter(pk=deal_id).update(stage_id=stage_id)
 
     # when
-    threads = [threading.Thread(target=move, args=(d.pk, quote.pk, proposal.pk)) for d in forward]
-    threads += [threading.Thread(target=move, args=(d.pk, proposal.pk, quote.pk)) for d in backward]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = run_at_once(
+        [(move, (d.pk, quote.pk, proposal.pk)) for d in forward]
+        + [(move, (d.pk, proposal.pk, quote.pk)) for d in backward]
+    )
     # then
     assert errors == []
     assert_totals_match_deals()

@@ -388,9 +388,8 @@ def _board_groups(user: User, pipeline: Pipeline, filters: DealFilters | None) -
         base = _group_filtered(totals.deal_totals(user=user), filters, close_field="close_key")
         sums = {"n": Sum("n"), "amount_sum": Sum("amount"), "weighted_sum": Sum("weighted")}
         day = "close_key"
-    # A rep's or manager's board sums "team OR owner": summed per half instead (each half an index range;
-    # over deals, the team half index-only on (team, pipeline, stage, currency, close date, amount,
-    # probability): 94 → 22 ms for a rep at 300,000 deals). Groups of both halves add up.
+    # A rep's or manager's board sums "team OR owner": summed per half instead ("team = T", "owner = me
+    # AND team ≠ T"), each a range of its own index; the groups of both halves add up.
     # Yen needs no rate, so it is summed per stage alone; other currencies per close date too (the rate
     # of that day). Two queries rather than one CASE in the GROUP BY: each follows its index's order.
     groups: list[dict[str, Any]] = []

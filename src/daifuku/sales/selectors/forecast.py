@@ -43,9 +43,10 @@ from daifuku.core import visibility
 from daifuku.core.models import CompanyProfile, Role, Scope, Team, User
 from daifuku.core.money import RateTable
 from daifuku.sales.models import DealTotal, PipelineSnapshot, SalesTarget
+from daifuku.sales.models.totals import HIGH_PROBABILITY
 from daifuku.sales.selectors.totals import deal_totals, open_stages, team_of, won_stages
 
-BEST_CASE_MIN_PROBABILITY = 50
+BEST_CASE_MIN_PROBABILITY = HIGH_PROBABILITY  # the deal totals' "high" groups
 DEFAULT_FISCAL_MONTH = 3
 SNAPSHOT_WEEKS = 26  # snapshot points shown in 予測の推移
 # People who carry a sales target; anyone else appears in the target grid once they have a target row.

@@ -1063,8 +1063,8 @@ def _no_cyclic_gc() -> Iterator[None]:
 
     The generator keeps millions of small objects alive (contacts and deals per company for the later
     steps) and allocates millions more, so the collector ran thousands of times, each time walking
-    the live ones: 7.8 of 46.9 s at 100k. Rows, tuples and dicts make no reference cycles, so the
-    pause frees nothing later than it would have been freed.
+    the live ones: 69.6 s of a 1m run (43,000 collections). The rows, tuples and dicts are freed by
+    reference counting as before; only the few cycles of the ORM calls wait for the final collection.
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -565,7 +565,7 @@ def render(results: list[dict[str, Any]], notes: str = "") -> str:
             "over 1 s). "
             "*server* = request through the whole Django stack in-process; *floor* = the SQL that fetches "
             "the page's rows (lists: the page's ids query and the query that loads those rows; board and "
-            "forecast: every SELECT of the request that reads the deals table), "
+            "forecast: every SELECT of the request that reads the deals or their totals, `sales_dealtotal`), "
             "re-run raw on the same connection; *db* = every SELECT of the request re-run "
             "once; ✓/✗ = p50 goal and ratio goal.",
             "",

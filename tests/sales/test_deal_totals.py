@@ -14,6 +14,7 @@ from daifuku.core.models import Currency
 from daifuku.sales import tasks
 from daifuku.sales.models import Deal, DealTotal
 from daifuku.sales.models.totals import KEY_FIELDS, NO_DATE
+from daifuku.sales.models.totals import SUM_FIELDS as SUMS
 from daifuku.sales.selectors.deals import DealFilters, deal_board_totals
 from daifuku.sales.selectors.totals import computed_groups, deal_totals
 from daifuku.sales.services.totals import deal_totals_rebuild, deal_totals_verify
@@ -21,7 +22,6 @@ from tests.factories import CompanyFactory, TeamFactory, UserFactory
 from tests.sales.factories import DealFactory, ExchangeRateFactory, default_pipeline, stage_named
 
 TODAY = timezone.localdate()
-SUMS = ("n", "amount", "cost", "weighted", "weighted_cost")
 THREADS = 6
 
 

@@ -34,6 +34,7 @@ HIGH_PROBABILITY = 50
 KEY_FIELDS = (
     "pipeline_id", "stage_id", "owner_id", "team_id", "currency_id", "close_key", "closed_key", "high",
 )  # fmt: skip
+SUM_FIELDS = ("n", "amount", "cost", "weighted", "weighted_cost")
 
 
 class DealTotal(models.Model):

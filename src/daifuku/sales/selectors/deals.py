@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -356,24 +356,22 @@ def _yen(value: Decimal) -> Decimal:
     return value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
 
-def _board_base(user: User, pipeline: Pipeline, filters: DealFilters | None) -> QuerySet[Deal]:
-    filters = filters or DealFilters()
-    filters.pipeline = pipeline.pk
-    return _filtered(deal_queryset(user=user), filters)
+def _board_filters(pipeline: Pipeline, filters: DealFilters | None) -> DealFilters:
+    """The board's filters: the caller's (or none) within ``pipeline``."""
+    return replace(filters or DealFilters(), pipeline=pipeline.pk)
 
 
-def _board_groups(user: User, pipeline: Pipeline, filters: DealFilters | None) -> list[dict[str, Any]]:
+def _board_groups(user: User, filters: DealFilters, deals: QuerySet[Deal]) -> list[dict[str, Any]]:
     """The board's sums per (stage, currency, day): ``n``, ``amount_sum``, ``weighted_sum`` (Σ amount ×
     probability) and ``day`` (the close date a foreign currency converts at; None for yen).
 
     Read from ``DealTotal`` (a few hundred groups per rep instead of every deal: the administrator's
     board at 300,000 deals summed them in 85 ms) unless a filter the groups do not keep is set — a
-    search or a company —, then from the deals themselves.
+    search or a company —, then from the board's ``deals`` themselves.
     """
-    filters = filters or DealFilters()
     base: QuerySet[Any]
     if filters.q or filters.company:
-        base = _board_base(user, pipeline, filters)
+        base = deals
         weighted_expr = ExpressionWrapper(
             F("amount") * F("probability"), output_field=DecimalField(max_digits=24, decimal_places=2)
         )
@@ -384,7 +382,6 @@ def _board_groups(user: User, pipeline: Pipeline, filters: DealFilters | None) -
         }
         day = "expected_close_date"
     else:
-        filters.pipeline = pipeline.pk
         base = _group_filtered(totals.deal_totals(user=user), filters, close_field="close_key")
         sums = {"n": Sum("n"), "amount_sum": Sum("amount"), "weighted_sum": Sum("weighted")}
         day = "close_key"
@@ -432,9 +429,10 @@ def deal_board(*, user: User, pipeline: Pipeline, filters: DealFilters | None = 
     (pipeline, deleted_at, stage, board_order) that stops after the column's limit, where one window
     query over every deal of the pipeline cost ≈ 290 ms at 30,000 deals.
     """
+    filters = _board_filters(pipeline, filters)
+    base = _filtered(deal_queryset(user=user), filters)
     columns = {s.pk: Column(stage=s) for s in stage_list(pipeline=pipeline)}
-    missing = _fill_totals(_board_groups(user, pipeline, filters), columns)
-    base = _board_base(user, pipeline, filters)
+    missing = _fill_totals(_board_groups(user, filters, base), columns)
     cards = with_stale(base, pipelines=[(pipeline.pk, pipeline.stale_days)])
     for stage_id, column in columns.items():
         if column.count:
@@ -447,8 +445,9 @@ def deal_board(*, user: User, pipeline: Pipeline, filters: DealFilters | None = 
 
 def deal_board_totals(*, user: User, pipeline: Pipeline, filters: DealFilters | None = None) -> list[Column]:
     """The board's column totals without the cards (after a card was moved)."""
+    filters = _board_filters(pipeline, filters)
     columns = {s.pk: Column(stage=s) for s in stage_list(pipeline=pipeline)}
-    _fill_totals(_board_groups(user, pipeline, filters), columns)
+    _fill_totals(_board_groups(user, filters, _filtered(deal_queryset(user=user), filters)), columns)
     return list(columns.values())
 
 

@@ -98,7 +98,7 @@ def computed_groups() -> list[dict[str, Any]]:
                 F("amount") * F("probability"), output_field=DealTotal._meta.get_field("weighted")
             ),
             k_weighted_cost=ExpressionWrapper(
-                F("cost") * F("probability"), output_field=DealTotal._meta.get_field("weighted")
+                F("cost") * F("probability"), output_field=DealTotal._meta.get_field("weighted_cost")
             ),
         )
         .values(

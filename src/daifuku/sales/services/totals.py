@@ -12,11 +12,10 @@ from typing import Any
 from django.db import connection, transaction
 
 from daifuku.sales.models import DealTotal
-from daifuku.sales.models.totals import KEY_FIELDS
+from daifuku.sales.models.totals import KEY_FIELDS, SUM_FIELDS
 from daifuku.sales.selectors.totals import computed_groups
 
 logger = logging.getLogger(__name__)
-SUMS = ("n", "amount", "cost", "weighted", "weighted_cost")
 CENT = Decimal("0.01")
 
 
@@ -34,7 +33,7 @@ def _hold_deal_writes() -> None:
 def _normalized(group: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """(key, sums) of a group, sums to the cent (SQLite keeps decimals as floating point)."""
     key = tuple(bool(group[k]) if k == "high" else group[k] for k in KEY_FIELDS)
-    sums = (int(group["n"]), *(Decimal(group[k]).quantize(CENT) for k in SUMS[1:]))
+    sums = (int(group["n"]), *(Decimal(group[k]).quantize(CENT) for k in SUM_FIELDS[1:]))
     return key, sums
 
 
@@ -58,7 +57,7 @@ def deal_totals_verify() -> int:
     nightly job, a safety net under the triggers."""
     _hold_deal_writes()
     expected = dict(_normalized(g) for g in computed_groups())
-    stored = dict(_normalized(g) for g in DealTotal.objects.values(*KEY_FIELDS, *SUMS))
+    stored = dict(_normalized(g) for g in DealTotal.objects.values(*KEY_FIELDS, *SUM_FIELDS))
     differing = sum(1 for key in expected.keys() | stored.keys() if expected.get(key) != stored.get(key))
     if differing:
         logger.warning("deal totals: %s groups differed from the deals; rebuilding", differing)

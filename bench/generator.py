@@ -890,31 +890,29 @@ class _SearchWriter:
         self.object_type = object_type
         self.text_parts = gen.search.registration(object_type).text_parts
         self.next_id = _next_id(model)
-        self.pending: list[tuple[int, int, str, list[str]]] = []
+        self.pending: list[tuple[int, int, list[str]]] = []
         self.count = 0
         self.docs = _Table(model, ["id", "object_type", "object_id", "text"])
 
     def add(self, object_id: int, obj: Any) -> None:
         fold = self.gen.fold
         parts = [f for f in (fold(p) for p in self.text_parts(obj) if p) if f]
-        self.pending.append((self.next_id, object_id, "\n".join(parts), self.gen.search.grams(parts)))
+        self.pending.append((self.next_id, object_id, parts))
         self.next_id += 1
 
     def flush(self) -> None:
         if not self.pending:
             return
-        if _is_pg():
-            _insert(
-                "core_searchdocument",
-                ["id", "object_type", "object_id", "text", "grams"],
-                ((i, self.object_type, oid, text, grams) for i, oid, text, grams in self.pending),
-            )
+        rows = ((i, self.object_type, oid, "\n".join(parts)) for i, oid, parts in self.pending)
+        if _is_pg():  # the GIN index computes the grams from the text (daifuku_grams)
+            _insert("core_searchdocument", ["id", "object_type", "object_id", "text"], rows)
         else:
-            self.docs.write((i, self.object_type, oid, text) for i, oid, text, _g in self.pending)
+            self.docs.write(rows)
+            grams = self.gen.search.grams
             _insert(
                 "core_search_fts",
                 ["rowid", "grams"],
-                ((i, " ".join(grams)) for i, _oid, _t, grams in self.pending),
+                ((i, " ".join(grams(parts))) for i, _oid, parts in self.pending),
             )
         self.count += len(self.pending)
         self.pending.clear()

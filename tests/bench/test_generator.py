@@ -108,7 +108,7 @@ def _assert_search_row(object_type: str, obj) -> None:
     assert doc.text == "\n".join(parts)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT grams FROM core_searchdocument WHERE id = %s", [doc.pk])
+            cursor.execute("SELECT daifuku_grams(text) FROM core_searchdocument WHERE id = %s", [doc.pk])
             assert cursor.fetchone()[0] == search.grams(parts)
         else:
             cursor.execute("SELECT grams FROM core_search_fts WHERE rowid = %s", [doc.pk])

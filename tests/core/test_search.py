@@ -212,6 +212,45 @@ def test_query_is_served_by_the_index(admin, yamada, other):
         assert "core_search_fts VIRTUAL TABLE INDEX" in plan
 
 
+@pytest.mark.parametrize(
+    "parts",
+    [
+        ["やまだしょうじ", "0312345678", "yamada@example.jp"],
+        ["田"],
+        ["a", "bb", "a"],  # a gram in two fields once; "ab" spans two fields and is not one
+        ["髙橋𠮷野家", "①㈱"],  # outside the BMP; characters NFKC would change (folded text keeps them)
+        ["ラーメン", "ー", "''\"%_\\"],  # quote, LIKE and backslash characters are plain text here
+        [],
+    ],
+)
+def test_postgresql_grams_function_equals_python_grams(parts):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's FTS5 rows are written from search.grams itself")
+    # when
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT daifuku_grams(%s)", ["\n".join(parts)])
+        computed = cursor.fetchone()[0]
+    # then
+    assert computed == search.grams(parts)
+
+
+def test_documents_of_postgresql_hold_no_gram_column(admin):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite keeps its grams in the FTS5 table")
+    # when
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'core_searchdocument' "
+            "AND table_schema = current_schema() ORDER BY column_name"
+        )
+        columns = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'core_searchdoc_grams_gin'")
+        index = cursor.fetchone()[0]
+    # then
+    assert columns == ["id", "object_id", "object_type", "text"]
+    assert "USING gin (daifuku_grams(text))" in index
+
+
 # Matches: the list filter, by walking rows or by the gram index
 
 
@@ -270,7 +309,10 @@ def test_gram_stats_of_postgresql_without_statistics_are_unknown(admin):
         pytest.skip("SQLite reads its FTS vocabulary, which always exists")
     # given: no statistics (as before the first ANALYZE; removed inside the test's transaction)
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM pg_statistic WHERE starelid = 'core_searchdocument'::regclass")
+        cursor.execute(
+            "DELETE FROM pg_statistic WHERE starelid IN "
+            "('core_searchdocument'::regclass, 'core_searchdoc_grams_gin'::regclass)"
+        )
     search.forget_stats()
     # when / then
     assert search.gram_stats(["商事"]) is None

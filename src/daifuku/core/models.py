@@ -404,9 +404,10 @@ class NotificationPreference(models.Model):
 class SearchDocument(models.Model):
     """The search index row of one record: its folded text. Backends index ``text`` by character bigrams.
 
-    On SQLite an FTS5 table ``core_search_fts`` (rowid = this id) holds the bigram tokens; on
-    PostgreSQL a ``grams text[]`` column with a GIN index does. Both are created by migration
-    ``0002_search_backends`` and written only through ``daifuku.core.search``.
+    On SQLite an FTS5 table ``core_search_fts`` (rowid = this id) holds the bigram tokens (migration
+    ``0002_search_backends``); on PostgreSQL a GIN index on ``daifuku_grams(text)``, the grams computed
+    from the text by a SQL function (migration ``0008_search_grams_expression``). Written only through
+    ``daifuku.core.search``.
     """
 
     object_type = models.CharField(max_length=40)

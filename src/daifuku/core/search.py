@@ -1,4 +1,4 @@
-"""One search interface over SQLite FTS5 and a PostgreSQL GIN-indexed gram array.
+"""One search interface over SQLite FTS5 and a PostgreSQL GIN index of the text's grams.
 
 Text is folded (:func:`daifuku.core.jp.fold`) and indexed as character unigrams and bigrams, so
 one- and two-character Japanese queries (田, 田中, 商事) are served by the index — trigram indexes
@@ -89,21 +89,19 @@ def _fts_phrase(gram: str) -> str:
 
 
 def _write(doc_ids_and_parts: list[tuple[int, list[str]]]) -> None:
+    """SQLite: replace the documents' rows in the FTS5 table. PostgreSQL indexes the grams as an
+    expression of the text (``daifuku_grams(text)``, migration ``0008``): nothing more to write."""
+    if _is_postgres():
+        return
     with connection.cursor() as cursor:
-        if _is_postgres():
-            cursor.executemany(
-                "UPDATE core_searchdocument SET grams = %s WHERE id = %s",
-                [(grams(parts), doc_id) for doc_id, parts in doc_ids_and_parts],
-            )
-        else:
-            cursor.executemany(
-                "DELETE FROM core_search_fts WHERE rowid = %s",
-                [(doc_id,) for doc_id, _p in doc_ids_and_parts],
-            )
-            cursor.executemany(
-                "INSERT INTO core_search_fts(rowid, grams) VALUES (%s, %s)",
-                [(doc_id, " ".join(grams(parts))) for doc_id, parts in doc_ids_and_parts],
-            )
+        cursor.executemany(
+            "DELETE FROM core_search_fts WHERE rowid = %s",
+            [(doc_id,) for doc_id, _p in doc_ids_and_parts],
+        )
+        cursor.executemany(
+            "INSERT INTO core_search_fts(rowid, grams) VALUES (%s, %s)",
+            [(doc_id, " ".join(grams(parts))) for doc_id, parts in doc_ids_and_parts],
+        )
 
 
 def _folded_parts(object_type: str, obj: Any) -> list[str]:
@@ -138,7 +136,8 @@ def _reindex_batch(object_type: str, objects: list[Any]) -> int:
     """Upsert the documents of a batch, then their grams.
 
     SQLite: ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` per chunk (≥ 3.35), then the FTS rows
-    replaced with two ``executemany`` calls. PostgreSQL: :func:`_upsert_copied` (grams in the row).
+    replaced with two ``executemany`` calls. PostgreSQL: :func:`_upsert_copied` (the index computes
+    the grams).
     """
     parts_by_id = {obj.pk: _folded_parts(object_type, obj) for obj in objects}
     items = list(parts_by_id.items())
@@ -169,22 +168,22 @@ def _reindex_batch(object_type: str, objects: list[Any]) -> int:
 def _upsert_copied(object_type: str, items: list[tuple[int, list[str]]]) -> None:
     """PostgreSQL: ``COPY`` the documents into a session-local staging table, then one upsert.
 
-    Django's psycopg cursors bind parameters on the client: a multi-row upsert with gram arrays was
-    formatted literal by literal in Python, the largest cost of indexing an import on PostgreSQL.
+    Django's psycopg cursors bind parameters on the client: a multi-row upsert was formatted literal
+    by literal in Python, the largest cost of indexing an import on PostgreSQL.
     """
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS search_stage "
-            "(object_type varchar(40), object_id bigint, text text, grams text[])"
+            "(object_type varchar(40), object_id bigint, text text)"
         )
         cursor.execute("DELETE FROM search_stage")
         with cursor.cursor.copy("COPY search_stage FROM STDIN") as copy:
             for oid, parts in items:
-                copy.write_row((object_type, oid, "\n".join(parts), grams(parts)))
+                copy.write_row((object_type, oid, "\n".join(parts)))
         cursor.execute(
-            "INSERT INTO core_searchdocument (object_type, object_id, text, grams) "
-            "SELECT object_type, object_id, text, grams FROM search_stage ORDER BY object_id "
-            "ON CONFLICT (object_type, object_id) DO UPDATE SET text = EXCLUDED.text, grams = EXCLUDED.grams"
+            "INSERT INTO core_searchdocument (object_type, object_id, text) "
+            "SELECT object_type, object_id, text FROM search_stage ORDER BY object_id "
+            "ON CONFLICT (object_type, object_id) DO UPDATE SET text = EXCLUDED.text"
         )
         cursor.execute("DELETE FROM search_stage")
 
@@ -233,7 +232,7 @@ def index_ids_sql(object_type: str, terms: list[str], vendor: str) -> tuple[str,
         # whole object type; the GIN index on the grams is the selective path.
         sql = (
             "SELECT d.object_id FROM core_searchdocument d "
-            "WHERE (d.object_type || '') = %s AND d.grams @> %s::text[]"
+            "WHERE (d.object_type || '') = %s AND daifuku_grams(d.text) @> %s::text[]"
         )
         params.append(all_grams)
         for term in terms:
@@ -387,7 +386,7 @@ def gram_stats(grams: list[str], using: str = "default") -> tuple[dict[str, int]
     """(documents containing each gram, documents in all), as the index knows them; None if unknown.
 
     SQLite: exact, from the FTS5 vocabulary table (a lookup per gram); the total is cached for
-    ``STATS_SECONDS``. PostgreSQL: from the planner's statistics of the gram column
+    ``STATS_SECONDS``. PostgreSQL: from the planner's statistics of the gram index's expression
     (``pg_stats.most_common_elems``, refreshed by ANALYZE / autovacuum), cached likewise; a gram not
     among the most common is counted at half the least common one's frequency, as the planner does.
     """
@@ -420,9 +419,10 @@ def _count_documents(conn: Any) -> int:
 def _pg_common_elems(conn: Any) -> tuple[dict[str, float], float, int] | None:
     with conn.cursor() as cursor:
         cursor.execute(
+            # ANALYZE keeps the statistics of an index's expression under the index's name.
             "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
-            "FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename "
-            "WHERE s.tablename = 'core_searchdocument' AND s.attname = 'grams' "
+            "FROM pg_stats s JOIN pg_class c ON c.oid = 'core_searchdocument'::regclass "
+            "WHERE s.tablename = 'core_searchdoc_grams_gin' AND s.attname = 'daifuku_grams' "
             "AND s.schemaname = current_schema()"
         )
         row = cursor.fetchone()

@@ -1,5 +1,7 @@
 """Japanese search through core.search, on the suite's database (SQLite FTS5 or PostgreSQL GIN)."""
 
+import importlib
+
 import pytest
 from django.db import connection
 
@@ -79,6 +81,77 @@ def test_phone_with_or_without_hyphens_finds_it(admin, other, q):
     company = CompanyFactory(name="電話商会", phone="+81312345678", owner=admin)
     # when / then
     assert _companies(admin, q) == [company]
+
+
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ("5678", True),  # the last four digits: one digit window
+        ("345678", True),
+        ("345", True),  # shorter than a window: bigrams
+        ("5679", False),
+        ("1234a", False),
+        ("78", True),
+    ],
+)
+def test_digit_fragment_finds_phone_by_its_digit_windows(admin, other, q, found):
+    # given
+    company = CompanyFactory(name="電話商会", phone="+81312345678", owner=admin)
+    # when / then
+    assert _companies(admin, q) == ([company] if found else [])
+
+
+def test_digit_windows_do_not_cross_a_non_digit(admin):
+    # given: 12 and 34 separated by a letter: the text holds the bigrams of 1234 but not the window
+    CompanyFactory(name="12a34", owner=admin)
+    # when / then
+    assert _companies(admin, "1234") == []
+
+
+def test_grams_hold_the_windows_of_digit_runs_of_four_or_more():
+    # when
+    found = search.grams(["tel0312345", "123", "ab12a34"])
+    # then
+    windows = [g for g in found if len(g) > 2]
+    assert windows == ["0312", "1234", "2345", "3123"]
+    assert {"12", "23", "a3", "34"} <= set(found)
+
+
+def test_migration_rewrites_the_fts_rows_of_documents_with_digit_runs(admin, other):
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL rebuilds its expression index instead")
+    # given: a document indexed as before the digit windows existed
+    migration = importlib.import_module("daifuku.core.migrations.0008_search_grams_expression")
+    company = CompanyFactory(name="電話商会", phone="+81312345678", owner=admin)
+    doc = SearchDocument.objects.get(object_type="company", object_id=company.pk)
+    parts = doc.text.split("\n")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE core_search_fts SET grams = %s WHERE rowid = %s",
+            [" ".join(g for g in search.grams(parts) if len(g) <= 2), doc.pk],
+        )
+    assert _companies(admin, "5678") == []
+    # when
+    migration._sqlite_regram(connection, search.grams)
+    # then
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT grams FROM core_search_fts WHERE rowid = %s", [doc.pk])
+        assert cursor.fetchone()[0] == " ".join(search.grams(parts))
+    assert _companies(admin, "5678") == [company]
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("26160359", ["0359", "1603", "2616", "6035", "6160"]),
+        ("a0359b", ["0359", "9b", "a0"]),  # the digits' bigrams are replaced by their window
+        ("123", ["12", "23"]),
+        ("やまだ", ["まだ", "やま"]),
+        ("田", ["田"]),
+    ],
+)
+def test_term_grams_use_digit_windows_instead_of_digit_bigrams(term, expected):
+    assert search._term_grams(term) == expected
 
 
 def test_abbreviated_kabushiki_kaisha_finds_maekabu_company(admin, yamada):
@@ -220,6 +293,7 @@ def test_query_is_served_by_the_index(admin, yamada, other):
         ["a", "bb", "a"],  # a gram in two fields once; "ab" spans two fields and is not one
         ["髙橋𠮷野家", "①㈱"],  # outside the BMP; characters NFKC would change (folded text keeps them)
         ["ラーメン", "ー", "''\"%_\\"],  # quote, LIKE and backslash characters are plain text here
+        ["12345", "6789", "a1234b56789", "١٢٣٤"],  # digit windows per run; Arabic-Indic digits have none
         [],
     ],
 )

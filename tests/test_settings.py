@@ -73,15 +73,15 @@ def _database_settings(tmp_path, url, **env_changes):
     return json.loads(result.stdout)
 
 
-def test_postgresql_connections_come_from_a_pool_sqlite_opens_one_per_request(tmp_path):
+def test_postgresql_connections_come_from_a_pool_sqlite_keeps_one_per_web_thread(tmp_path):
     # when
     pg = _database_settings(tmp_path, "postgres://u@db.example:5432/crm", DAIFUKU_DB_POOL_MAX="30")
     lite = _database_settings(tmp_path, "")
-    # then: ASGI runs each request in its own thread, so no persistent connections on either
+    # then: PostgreSQL lends pooled connections per request; SQLite's stay open in the web threads
     assert pg == [
         "django.db.backends.postgresql",
         0,
         {"pool": {"min_size": 2, "max_size": 30, "timeout": 20}},
     ]
-    assert lite[:2] == ["django.db.backends.sqlite3", 0]
+    assert lite[:2] == ["django.db.backends.sqlite3", 600]
     assert "pool" not in lite[2]

@@ -94,10 +94,9 @@ TEMPLATES = [
 _default_db = f"sqlite:///{DATA_DIR / 'daifuku.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_db))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Under ASGI every request runs in a thread of its own, so persistent connections are never reused
-    # (Django advises against them there): a pool (psycopg_pool) per process hands each request an open
-    # connection instead of a new one. max_size covers the web threads, Huey's workers and the tests'
-    # concurrent writers; DAIFUKU_DB_POOL_MAX raises it.
+    # A pool (psycopg_pool) per process hands each request an open connection and takes it back at the
+    # request's end, shared by the web threads (daifuku.asgi), Huey's workers and the tests' concurrent
+    # writers; max_size covers them all; DAIFUKU_DB_POOL_MAX raises it.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 2,
@@ -105,7 +104,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "timeout": 20,
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Each web thread keeps its connection (daifuku.asgi runs requests on a fixed pool of threads): no
+    # reopening and PRAGMAs per request, and the connection's page cache stays warm.
+    DATABASES["default"]["CONN_MAX_AGE"] = 600
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

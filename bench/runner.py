@@ -403,6 +403,7 @@ def run_api(
         "user": user.username,
         "clients": clients,
         "server_workers": workers,
+        "server_stack": f"uvicorn + a2wsgi, {os.environ.get('DAIFUKU_WEB_THREADS', '10')} threads a process",
         "seconds": round(elapsed, 1),
         "requests": len(latencies),
         "errors": errors[0],
@@ -605,7 +606,8 @@ def render(results: list[dict[str, Any]], notes: str = "") -> str:
                 f"{api['server_rss_idle_mb']} → {api['server_rss_peak_mb']} | {_mark(ok)} |",
                 "",
                 f"The server is `daifuku serve --no-worker --workers {api.get('server_workers', 1)}` "
-                f"(uvicorn, {api.get('server_workers', 1)} process(es); RSS summed over them) on 127.0.0.1; "
+                f"({api.get('server_stack', 'uvicorn, Django ASGI handler')}, "
+                f"{api.get('server_workers', 1)} process(es); RSS summed over them) on 127.0.0.1; "
                 "the clients are threads of the runner on the same machine, so they take CPU from the "
                 "server.",
                 "",

@@ -61,7 +61,9 @@ SQLITE_BATCH = 5000
 
 
 def _sqlite_regram(connection, grams):
-    """Rewrite the FTS5 rows of the documents that hold a run of four or more digits."""
+    """Rewrite the FTS5 rows of the documents that hold a run of four or more digits, then merge the
+    index's segments (the rewrite leaves many: at 1m, 202,206 rows of FTS data → 130,344 in 15 s;
+    the ﾔﾏﾀﾞ MATCH 71 → 53 ms)."""
     with connection.cursor() as cursor:
         last = 0
         while True:
@@ -71,13 +73,15 @@ def _sqlite_regram(connection, grams):
             )
             rows = cursor.fetchall()
             if not rows:
-                return
+                break
             last = rows[-1][0]
             cursor.executemany("DELETE FROM core_search_fts WHERE rowid = %s", [(i,) for i, _t in rows])
             cursor.executemany(
                 "INSERT INTO core_search_fts(rowid, grams) VALUES (%s, %s)",
                 [(i, " ".join(grams(text.split("\n")))) for i, text in rows],
             )
+        if last:
+            cursor.execute("INSERT INTO core_search_fts(core_search_fts) VALUES('optimize')")
 
 
 def forward(apps, schema_editor):

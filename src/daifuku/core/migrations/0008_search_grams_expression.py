@@ -84,31 +84,32 @@ def _sqlite_regram(connection, grams):
             cursor.execute("INSERT INTO core_search_fts(core_search_fts) VALUES('optimize')")
 
 
-def forward(apps, schema_editor):
-    connection = schema_editor.connection
-    if connection.vendor == "postgresql":
-        for statement in PG_FORWARD:
-            schema_editor.execute(statement)
-    elif connection.vendor == "sqlite":
-        from daifuku.core.search import grams
+def _digit_window_grams(parts):
+    from daifuku.core.search import grams
 
-        _sqlite_regram(connection, grams)
+    return grams(parts)
 
 
-def backward(apps, schema_editor):
-    connection = schema_editor.connection
-    if connection.vendor == "postgresql":
-        for statement in PG_BACKWARD:
-            schema_editor.execute(statement)
-    elif connection.vendor == "sqlite":
-        from daifuku.core.search import grams
+def _without_digit_windows(parts):
+    return [g for g in _digit_window_grams(parts) if len(g) <= 2]  # longer grams are digit windows
 
-        def without_digit_windows(parts):
-            return [g for g in grams(parts) if len(g) <= 2]  # longer grams are digit windows
 
-        _sqlite_regram(connection, without_digit_windows)
+def _apply(pg_statements, sqlite_grams):
+    def run(apps, schema_editor):
+        connection = schema_editor.connection
+        if connection.vendor == "postgresql":
+            for statement in pg_statements:
+                schema_editor.execute(statement)
+        elif connection.vendor == "sqlite":
+            _sqlite_regram(connection, sqlite_grams)
+
+    return run
 
 
 class Migration(migrations.Migration):
     dependencies = [("core", "0007_search_vocab")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [
+        migrations.RunPython(
+            _apply(PG_FORWARD, _digit_window_grams), _apply(PG_BACKWARD, _without_digit_windows)
+        )
+    ]

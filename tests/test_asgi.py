@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
@@ -40,7 +41,9 @@ def _request(
         await communicator.wait(timeout=5)
         return start["status"], dict(start["headers"]), b"".join(chunks)
 
-    return asyncio.run(run())
+    # A thread of its own: the browser tests' Playwright keeps an event loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 @pytest.mark.django_db(transaction=True)

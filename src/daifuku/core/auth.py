@@ -9,9 +9,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from daifuku.core import prepared
 from daifuku.core.models import ApiToken, User
 
 TOKEN_PREFIX = "dfk_"  # noqa: S105  (a public marker, not a secret)
@@ -55,17 +57,22 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+def _token_query() -> QuerySet[ApiToken]:
+    return (
+        ApiToken.objects.select_related("user", "user__role", "user__team")
+        .filter(digest=prepared.arg(0), revoked_at__isnull=True, user__is_active=True)
+        .order_by("pk")[:1]
+    )
+
+
 def user_for_token(token: str) -> User | None:
     """The active user owning an unrevoked token, or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    row = (
-        ApiToken.objects.select_related("user", "user__role", "user__team")
-        .filter(digest=digest(token), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    if row is None:
+    found = prepared.plan("user_for_token", _token_query).fetch([digest(token)])
+    if not found:
         return None
+    row = found[0]
     now = timezone.now()
     if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)

@@ -15,6 +15,7 @@ from django.db import connections, models
 from django.db.models.lookups import Exact, In
 from django.db.models.sql.where import WhereNode
 
+from daifuku.core import prepared
 from daifuku.core.models import RoleScope, Scope
 
 M = TypeVar("M", bound=models.Model)
@@ -56,16 +57,20 @@ DEFAULT_SCOPES: dict[str, dict[str, tuple[str, str]]] = {
 _CACHE_ATTR = "_daifuku_scopes"
 
 
+def _role_scopes() -> models.QuerySet[RoleScope]:
+    return RoleScope.objects.filter(role_id=prepared.arg(0)).values_list(
+        "object_type", "read_scope", "edit_scope"
+    )
+
+
 def _scopes(user: Any) -> dict[str, tuple[str, str]]:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
     scopes: dict[str, tuple[str, str]] = {}
     if getattr(user, "is_authenticated", False) and user.is_active and user.role_id:
-        for row in RoleScope.objects.filter(role_id=user.role_id).values_list(
-            "object_type", "read_scope", "edit_scope"
-        ):
-            scopes[row[0]] = (row[1], row[2])
+        for object_type, read, edit in prepared.plan("role_scopes", _role_scopes).fetch([user.role_id]):
+            scopes[object_type] = (read, edit)
     setattr(user, _CACHE_ATTR, scopes)
     return scopes
 
@@ -412,10 +417,17 @@ def check_can_assign(user: Any, object_type: str, owner_id: int | None, team_id:
 
 
 def rows_in_order(queryset: models.QuerySet[M], ids: list[Any]) -> list[M]:
-    """The records of ``ids`` from ``queryset`` (its joins and prefetches applied), in ``ids``' order."""
+    """The records of ``ids`` (its joins and prefetches applied), in ``ids``' order.
+
+    ``ids`` must have been read from ``queryset`` itself (as :func:`page_ids` reads them): they are
+    fetched through a prepared plan that applies its ``select_related`` and prefetches but not its
+    filters again (see :mod:`daifuku.core.prepared`); a queryset the plan cannot take (annotations,
+    values…) is read through the ORM with its filters."""
     if not ids:
         return []
-    found = queryset.filter(pk__in=ids).order_by().in_bulk()
+    found = prepared.by_pks(queryset, ids)
+    if found is None:
+        found = queryset.filter(pk__in=ids).order_by().in_bulk()
     return [found[pk] for pk in ids if pk in found]
 
 

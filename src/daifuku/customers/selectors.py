@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from daifuku.core import audit, jp, search, visibility
+from daifuku.core import audit, jp, prepared, search, visibility
 from daifuku.core.models import AuditEntry, Team, User
 from daifuku.customers.models import Company, CompanyHandover, Contact, ContactAffiliation, Tag
 
@@ -297,11 +297,18 @@ def attach_tag_names(rows: list[Any]) -> list[Any]:
     """
     if not rows:
         return rows
-    through = type(rows[0]).tags.through
-    column = f"{type(rows[0])._meta.model_name}_id"
+    model = type(rows[0])
+    column = f"{model._meta.model_name}_id"
+
+    def pairs() -> QuerySet[Any]:
+        return (
+            model.tags.through.objects.filter(**{f"{column}__in": prepared.id_list()})
+            .order_by("tag__name", "tag_id")
+            .values_list(column, "tag__name")
+        )
+
     names: dict[int, list[str]] = {row.pk: [] for row in rows}
-    pairs = through.objects.filter(**{f"{column}__in": list(names)}).order_by("tag__name", "tag_id")
-    for owner_id, name in pairs.values_list(column, "tag__name"):
+    for owner_id, name in prepared.plan(("tag_names", model), pairs).fetch(ids=list(names)):
         names[owner_id].append(name)
     for row in rows:
         row.tag_names = names[row.pk]

@@ -1,0 +1,153 @@
+"""core.prepared: querysets compiled once give the same instances and rows as the ORM, in one query."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection, connections
+from django.db.models import Count
+from django.db.models.signals import post_init
+from django.test.utils import CaptureQueriesContext
+
+from daifuku.core import auth, prepared
+from daifuku.core.models import ApiToken
+from daifuku.customers.models import Company, Contact
+from tests.factories import CompanyFactory, ContactFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(obj):
+    """Every loaded field of an instance (``__dict__`` without Django's state and caches)."""
+    return {k: v for k, v in obj.__dict__.items() if not k.startswith("_")}
+
+
+@pytest.fixture
+def companies():
+    parent = CompanyFactory(name="親会社", capital=100_000_000, sns={"x": "@oya"})
+    child = CompanyFactory(name="子会社", parent=parent, employees=12)
+    orphan = CompanyFactory(name="単独社", owner=None, team=None)
+    return parent, child, orphan
+
+
+def test_by_pks_equals_the_orm_with_its_joins(companies):
+    parent, child, orphan = companies
+    qs = Company.objects.select_related("parent", "owner", "owner__team", "team")
+    ids = [orphan.pk, child.pk, parent.pk]
+    expected = qs.in_bulk(ids)
+
+    with CaptureQueriesContext(connection) as ctx:
+        found = prepared.by_pks(qs, ids)
+    assert len(ctx.captured_queries) == 1
+    assert found is not None and sorted(found) == sorted(ids)
+    for pk in ids:
+        got, want = found[pk], expected[pk]
+        assert type(got) is Company and _fields(got) == _fields(want)
+        assert got._state.adding is False and got._state.db == "default"
+        assert isinstance(got.created_at, dt.datetime) and got.created_at.tzinfo is not None
+    with CaptureQueriesContext(connection) as ctx:
+        assert found[child.pk].parent.name == "親会社"
+        assert found[child.pk].owner.team.name == child.owner.team.name
+        assert found[child.pk].team.pk == child.team_id
+        assert found[orphan.pk].parent is None and found[orphan.pk].owner is None
+    assert ctx.captured_queries == []  # the joined records came with the row
+    assert found[parent.pk].sns == {"x": "@oya"} and found[parent.pk].capital == 100_000_000
+
+
+def test_by_pks_does_not_apply_the_querysets_filters_and_reads_no_other_ids(companies):
+    parent, _child, orphan = companies
+    found = prepared.by_pks(Company.objects.filter(name="子会社"), [parent.pk, orphan.pk])
+    assert found is not None and sorted(found) == sorted([parent.pk, orphan.pk])
+    assert prepared.by_pks(Company.objects.all(), []) == {}
+
+
+def test_a_saved_instance_from_a_plan_saves_like_one_from_the_orm(companies):
+    _parent, child, _orphan = companies
+    found = prepared.by_pks(Company.objects.all(), [child.pk])
+    assert found is not None
+    company = found[child.pk]
+    company.name = "子会社改"
+    company.save(update_fields=["name"])
+    assert Company.objects.get(pk=child.pk).name == "子会社改"
+    assert company.parent_id == child.parent_id
+
+
+def test_deferred_fields_and_signal_receivers_take_djangos_own_path(companies):
+    _parent, child, _orphan = companies
+    found = prepared.by_pks(Company.objects.only("name", "parent"), [child.pk])
+    assert found is not None
+    company = found[child.pk]
+    assert company.get_deferred_fields() >= {"name_kana", "capital"}
+    assert company.name == "子会社"
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_init.connect(receiver, sender=Contact)
+    try:
+        contact = ContactFactory()
+        seen.clear()
+        found = prepared.by_pks(Contact.objects.all(), [contact.pk])
+    finally:
+        post_init.disconnect(receiver, sender=Contact)
+    assert found is not None and list(found) == [contact.pk]
+    assert seen == [contact.pk]
+
+
+def test_querysets_a_plan_cannot_read_are_refused(companies):
+    ids = [c.pk for c in companies]
+    assert prepared.by_pks(Company.objects.annotate(n=Count("contacts")), ids) is None
+    assert prepared.by_pks(Company.objects.values("pk"), ids) is None
+    assert prepared.by_pks(Company.objects.values_list("pk"), ids) is None
+
+
+def test_a_values_plan_puts_values_and_ids_where_they_go(companies):
+    parent, child, orphan = companies
+    first = ContactFactory(company=child, family_name="鈴木")
+    second = ContactFactory(company=child, family_name="田中")
+    ContactFactory(company=parent, family_name="高橋")
+
+    def args_then_ids():
+        return (
+            Contact.objects.filter(company_id=prepared.arg(0))
+            .filter(pk__in=prepared.id_list())
+            .exclude(family_name=prepared.arg(1))
+            .order_by("pk")
+            .values_list("pk", "family_name", "created_at")
+        )
+
+    plan = prepared.plan(("test", "args_then_ids"), args_then_ids)
+    everyone = list(Contact.objects.values_list("pk", flat=True))
+    rows = plan.fetch([child.pk, "鈴木"], ids=everyone)
+    assert [row[:2] for row in rows] == [(second.pk, "田中")]
+    assert rows[0][2] == Contact.objects.get(pk=second.pk).created_at  # converted like the ORM
+    rows = plan.fetch([child.pk, "高橋"], ids=everyone)
+    assert [row[1] for row in rows] == ["鈴木", "田中"] and first.pk == rows[0][0]
+    assert plan.fetch([child.pk, "高橋"], ids=[second.pk]) == [rows[1]]
+    assert plan.fetch([child.pk, "高橋"], ids=[]) == []
+    assert plan.fetch([orphan.pk, "高橋"], ids=everyone) == []
+    assert prepared.plan(("test", "args_then_ids"), args_then_ids) is plan  # compiled once
+
+
+def test_plans_live_on_their_connection(companies):
+    plan = prepared.plan(("test", "where"), lambda: Company.objects.filter(pk=prepared.arg(0)))
+    assert connections["default"].__dict__[prepared._ATTR][("test", "where")] is plan
+    assert plan.connection is connections["default"]
+
+
+def test_token_lookup_through_its_plan():
+    user = UserFactory()
+    token = auth.new_token()
+    ApiToken.objects.create(user=user, name="t", prefix=token[:8], digest=auth.digest(token))
+    with CaptureQueriesContext(connection) as ctx:
+        found = auth.user_for_token(token)
+        assert found == user and found.team.name == user.team.name and found.role.slug == "sales_rep"
+    assert len(ctx.captured_queries) == 2  # the lookup, and the first use's last_used_at
+    assert auth.user_for_token("dfk_not-a-token") is None
+    ApiToken.objects.filter(user=user).update(revoked_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    assert auth.user_for_token(token) is None
+    ApiToken.objects.filter(user=user).update(revoked_at=None)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert auth.user_for_token(token) is None

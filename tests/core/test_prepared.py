@@ -151,3 +151,22 @@ def test_token_lookup_through_its_plan():
     user.is_active = False
     user.save(update_fields=["is_active"])
     assert auth.user_for_token(token) is None
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's datetime converter only")
+def test_the_faster_sqlite_datetime_converter_equals_djangos():
+    wrapper = connections["default"]
+    django_converter = wrapper.ops.convert_datetimefield_value
+    faster = prepared._faster(django_converter, wrapper)
+    assert faster is not django_converter
+    for value in (
+        None,
+        "2026-12-03 01:02:03",
+        "2026-12-03 01:02:03.456789",
+        "2026-12-03T01:02:03+09:00",
+        "2026-12-03 1:02:03",  # fromisoformat refuses it; Django's pattern reads it
+        dt.datetime(2026, 12, 3, 1, 2, 3),
+    ):
+        assert faster(value, None, wrapper) == django_converter(value, None, wrapper)
+        assert repr(faster(value, None, wrapper)) == repr(django_converter(value, None, wrapper))
+    assert prepared._faster(wrapper.ops.convert_datefield_value, wrapper) == wrapper.ops.convert_datefield_value

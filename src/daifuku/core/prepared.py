@@ -13,11 +13,13 @@ connection's operations never cross threads and no lock is needed.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import operator
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, models
 from django.db.models.base import ModelState
 from django.db.models.expressions import RawSQL
@@ -82,8 +84,11 @@ class Plan:
             self.make = _factory(klass_info["model"], names, self.db)
             self.related = [_Related(p) for p in get_related_populators(klass_info, select, self.db)]
         converters = compiler.get_converters([s[0] for s in select[: compiler.col_count]])
-        self.converters = [(pos, funcs, expression) for pos, (funcs, expression) in converters.items()]
         self.connection = compiler.connection
+        self.converters = [
+            (pos, [_faster(func, self.connection) for func in funcs], expression)
+            for pos, (funcs, expression) in converters.items()
+        ]
         self.prefetch = tuple(queryset._prefetch_related_lookups)  # type: ignore[attr-defined]
 
     def fetch(self, args: Sequence[Any] = (), *, ids: Sequence[Any] = ()) -> list[Any]:
@@ -123,6 +128,33 @@ class Plan:
         for related in self.related:
             related.populate(row, obj)
         return obj
+
+
+def _faster(func: Any, connection: Any) -> Any:
+    """SQLite's datetime converter without its generic steps (a page of companies with their parent,
+    owner and team reads 11 datetimes a row): ``fromisoformat`` — which Django's ``parse_datetime``
+    tries first — and the connection's zone for a naive value, as ``make_aware`` does; anything else
+    (a value ``fromisoformat`` refuses) goes through Django's own converter."""
+    if (
+        connection.vendor != "sqlite"
+        or not settings.USE_TZ
+        or getattr(func, "__func__", None) is not type(connection.ops).convert_datetimefield_value
+        or getattr(func, "__self__", None) is not connection.ops
+    ):
+        return func
+    zone = connection.timezone
+    parse = dt.datetime.fromisoformat
+
+    def convert(value: Any, expression: Any, conn: Any) -> Any:
+        if type(value) is not str:
+            return func(value, expression, conn)
+        try:
+            parsed = parse(value)
+        except ValueError:
+            return func(value, expression, conn)
+        return parsed.replace(tzinfo=zone) if parsed.utcoffset() is None else parsed
+
+    return convert
 
 
 class _Related:

@@ -169,4 +169,5 @@ def test_the_faster_sqlite_datetime_converter_equals_djangos():
     ):
         assert faster(value, None, wrapper) == django_converter(value, None, wrapper)
         assert repr(faster(value, None, wrapper)) == repr(django_converter(value, None, wrapper))
-    assert prepared._faster(wrapper.ops.convert_datefield_value, wrapper) == wrapper.ops.convert_datefield_value
+    date_converter = wrapper.ops.convert_datefield_value
+    assert prepared._faster(date_converter, wrapper) == date_converter  # only datetimes are replaced

@@ -115,13 +115,7 @@ def _read(obj: Any, attr: str) -> Any:
         value = obj[attr]
     else:
         value = getattr(obj, attr)
-    if isinstance(value, Manager):
-        return list(value.all())
-    if isinstance(value, QuerySet):
-        return list(value)
-    if callable(value):
-        return value()
-    return value
+    return _finish(value)
 
 
 def _finish(value: Any) -> Any:

@@ -53,6 +53,19 @@ def test_by_pks_equals_the_orm_with_its_joins(companies):
     assert found[parent.pk].sns == {"x": "@oya"} and found[parent.pk].capital == 100_000_000
 
 
+def test_rows_of_a_fetch_share_a_related_record_they_have_in_common():
+    owner = UserFactory()
+    first, second = CompanyFactory(owner=owner), CompanyFactory(owner=owner)
+    other = CompanyFactory()
+    found = prepared.by_pks(Company.objects.select_related("owner__team"), [first.pk, second.pk, other.pk])
+    assert found is not None
+    assert found[first.pk].owner is found[second.pk].owner
+    assert found[first.pk].owner.team is found[second.pk].owner.team
+    assert found[other.pk].owner is not found[first.pk].owner and found[other.pk].owner.pk == other.owner_id
+    again = prepared.by_pks(Company.objects.select_related("owner__team"), [first.pk])
+    assert again is not None and again[first.pk].owner is not found[first.pk].owner  # not across fetches
+
+
 def test_by_pks_does_not_apply_the_querysets_filters_and_reads_no_other_ids(companies):
     parent, _child, orphan = companies
     found = prepared.by_pks(Company.objects.filter(name="子会社"), [parent.pk, orphan.pk])
@@ -72,11 +85,19 @@ def test_a_saved_instance_from_a_plan_saves_like_one_from_the_orm(companies):
 
 
 def test_deferred_fields_and_signal_receivers_take_djangos_own_path(companies):
-    _parent, child, _orphan = companies
-    found = prepared.by_pks(Company.objects.only("name", "parent"), [child.pk])
+    parent, child, _orphan = companies
+    qs = Company.objects.only("name", "parent", "parent__name").select_related("parent")
+    found = prepared.by_pks(qs, [child.pk, parent.pk])
+    expected = qs.in_bulk([child.pk, parent.pk])
     assert found is not None
     company = found[child.pk]
-    assert company.get_deferred_fields() >= {"name_kana", "capital"}
+    assert _fields(company) == _fields(expected[child.pk])
+    assert _fields(company.parent) == _fields(expected[child.pk].parent)
+    deferred = company.get_deferred_fields()
+    assert deferred == expected[child.pk].get_deferred_fields() and deferred >= {"name_kana", "capital"}
+    with CaptureQueriesContext(connection) as ctx:
+        assert company.capital is None  # a deferred field loads on first use, as Django's would
+    assert len(ctx.captured_queries) == 1
     assert company.name == "子会社"
 
     seen = []

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-import operator
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
@@ -24,12 +23,7 @@ from django.db import connections, models
 from django.db.models.base import ModelState
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
-from django.db.models.query import (
-    ModelIterable,
-    ValuesListIterable,
-    get_related_populators,
-    prefetch_related_objects,
-)
+from django.db.models.query import ModelIterable, ValuesListIterable, prefetch_related_objects
 from django.db.models.signals import post_init, pre_init
 
 _IDS = "__daifuku_prepared_ids__"
@@ -75,24 +69,34 @@ class Plan:
             kind = "rows"
         else:
             raise ValueError("a prepared plan reads plain model instances or values_list() rows")
+        self.connection = compiler.connection
+        found = compiler.get_converters([s[0] for s in select[: compiler.col_count]])
+        conv = {
+            pos: ([_faster(func, self.connection) for func in funcs], expression)
+            for pos, (funcs, expression) in found.items()
+        }
         self.model: type[models.Model] | None = None
+        self.convs: _Convs = [(pos, funcs, expression) for pos, (funcs, expression) in conv.items()]
         if kind == "instances":
             self.model = klass_info["model"]
             fields = klass_info["select_fields"]
             self.start, self.end = fields[0], fields[-1] + 1
             names = [f[0].target.attname for f in select[self.start : self.end]]
             self.make = _factory(klass_info["model"], names, self.db)
-            self.related = [_Related(p) for p in get_related_populators(klass_info, select, self.db)]
-        converters = compiler.get_converters([s[0] for s in select[: compiler.col_count]])
-        self.connection = compiler.connection
-        self.converters = [
-            (pos, [_faster(func, self.connection) for func in funcs], expression)
-            for pos, (funcs, expression) in converters.items()
-        ]
+            self.convs = [
+                (pos - self.start, f, e) for pos, f, e in self.convs if self.start <= pos < self.end
+            ]
+            self.related = [
+                _Related(info, select, self.db, conv, self.connection)
+                for info in klass_info.get("related_klass_infos", [])
+            ]
         self.prefetch = tuple(queryset._prefetch_related_lookups)  # type: ignore[attr-defined]
 
     def fetch(self, args: Sequence[Any] = (), *, ids: Sequence[Any] = ()) -> list[Any]:
-        """The results for these values (``args`` for :func:`arg`, ``ids`` for :func:`id_list`)."""
+        """The results for these values (``args`` for :func:`arg`, ``ids`` for :func:`id_list`).
+
+        A ``select_related`` record that several rows share (the same owner, team, industry) is built
+        once and shared by those rows, where Django builds one per row: results are for reading."""
         params = list(self.params)
         for position, index in self.slots:
             params[position] = args[index]
@@ -106,28 +110,32 @@ class Plan:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         if self.model is None:
-            return [self._converted(row) for row in rows] if self.converters else rows
-        found = [self._instance(row) for row in rows]
+            return [tuple(_convert(row, self.convs, self.connection)) for row in rows] if self.convs else rows
+        seen: dict[tuple[int, Any], Any] = {}
+        found = []
+        for row in rows:
+            values = row[self.start : self.end]
+            obj = self.make(_convert(values, self.convs, self.connection) if self.convs else values)
+            for related in self.related:
+                related.populate(row, obj, seen)
+            found.append(obj)
         if self.prefetch and found:
             prefetch_related_objects(found, *self.prefetch)
         return found
 
-    def _converted(self, row: Sequence[Any]) -> tuple[Any, ...]:
-        values = list(row)
-        for pos, funcs, expression in self.converters:
-            value = values[pos]
-            for convert in funcs:
-                value = convert(value, expression, self.connection)
-            values[pos] = value
-        return tuple(values)
 
-    def _instance(self, row: Sequence[Any]) -> Any:
-        if self.converters:
-            row = self._converted(row)
-        obj = self.make(row[self.start : self.end])
-        for related in self.related:
-            related.populate(row, obj)
-        return obj
+_Convs = list[tuple[int, list[Callable[[Any, Any, Any], Any]], Any]]
+
+
+def _convert(values: Sequence[Any], convs: _Convs, connection: Any) -> list[Any]:
+    """``values`` with Django's database converters applied at their positions."""
+    out = list(values)
+    for pos, funcs, expression in convs:
+        value = out[pos]
+        for convert in funcs:
+            value = convert(value, expression, connection)
+        out[pos] = value
+    return out
 
 
 def _faster(func: Any, connection: Any) -> Any:
@@ -158,26 +166,50 @@ def _faster(func: Any, connection: Any) -> Any:
 
 
 class _Related:
-    """Django's ``RelatedPopulator`` (one ``select_related`` model) building with :func:`_factory`."""
+    """One ``select_related`` model of a row, as Django's ``RelatedPopulator`` reads it (its columns,
+    in the model's field order when they come from a parent model), built with :func:`_factory` and
+    converted only when the record was not already built for an earlier row of the same fetch."""
 
-    def __init__(self, populator: Any) -> None:
-        self.values: Callable[[Sequence[Any]], Sequence[Any]] = (
-            populator.reorder_for_init or operator.itemgetter(slice(populator.cols_start, populator.cols_end))
-        )
-        self.pk_idx: int = populator.pk_idx
-        self.make = _factory(populator.model_cls, populator.init_list, populator.db)
-        self.children = [_Related(p) for p in populator.related_populators]
-        self.local_setter = populator.local_setter
-        self.remote_setter = populator.remote_setter
+    def __init__(
+        self,
+        klass_info: dict[str, Any],
+        select: Sequence[Any],
+        db: str,
+        conv: dict[int, Any],
+        connection: Any,
+    ) -> None:
+        model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        if not klass_info["from_parent"]:
+            columns = list(range(fields[0], fields[-1] + 1))
+            names = [select[i][0].target.attname for i in columns]
+        else:
+            indexes = {select[i][0].target.attname: i for i in fields}
+            names = [f.attname for f in model._meta.concrete_fields if f.attname in indexes]
+            columns = [indexes[name] for name in names]
+        self.columns = columns
+        self.pk_idx = names.index(model._meta.pk.attname)
+        self.convs: _Convs = [(i, *conv[col]) for i, col in enumerate(columns) if col in conv]
+        self.make = _factory(model, names, db)
+        self.children = [
+            _Related(info, select, db, conv, connection) for info in klass_info.get("related_klass_infos", [])
+        ]
+        self.local_setter = klass_info["local_setter"]
+        self.remote_setter = klass_info["remote_setter"]
+        self.connection = connection
 
-    def populate(self, row: Sequence[Any], from_obj: Any) -> None:
-        values = self.values(row)
-        if values[self.pk_idx] is None:
+    def populate(self, row: Sequence[Any], from_obj: Any, seen: dict[tuple[int, Any], Any]) -> None:
+        pk = row[self.columns[self.pk_idx]]
+        if pk is None:
             obj = None
         else:
-            obj = self.make(values)
-            for child in self.children:
-                child.populate(row, obj)
+            obj = seen.get((id(self), pk))
+            if obj is None:
+                values = [row[i] for i in self.columns]
+                obj = self.make(_convert(values, self.convs, self.connection) if self.convs else values)
+                for child in self.children:
+                    child.populate(row, obj, seen)
+                seen[(id(self), pk)] = obj
         self.local_setter(from_obj, obj)
         if obj is not None:
             self.remote_setter(obj, from_obj)
@@ -188,10 +220,10 @@ def _factory(model: type[models.Model], names: list[str], db: str) -> Callable[[
 
     ``Model.__init__`` sets ~40 attributes one by one through ``setattr``, testing each for a
     descriptor, and sends two signals; for a model that overrides neither ``__init__`` nor
-    ``from_db``, has no signal receivers, every field loaded, and no field whose class attribute
-    intercepts assignment (a foreign key's id descriptor only drops a cached related object, which a
-    new instance has not), the same instance is its ``__dict__`` filled at once. Anything else goes
-    through ``from_db``.
+    ``from_db``, has no signal receivers and no loaded field whose class attribute intercepts
+    assignment (a foreign key's id descriptor only drops a cached related object, which a new
+    instance has not), the same instance is its ``__dict__`` filled at once. A deferred field is
+    simply absent, as ``__init__`` leaves it. Anything else goes through ``from_db``.
     """
     concrete = {f.attname for f in model._meta.concrete_fields}
 
@@ -203,8 +235,8 @@ def _factory(model: type[models.Model], names: list[str], db: str) -> Callable[[
         or model.from_db.__func__ is not models.Model.from_db.__func__  # type: ignore[attr-defined]
         or pre_init.has_listeners(model)
         or post_init.has_listeners(model)
-        or set(names) != concrete
-        or len(names) != len(concrete)
+        or not set(names) <= concrete
+        or len(set(names)) != len(names)
     ):
         return slow
     for name in names:

@@ -183,6 +183,13 @@ def _generate(schema: type[Schema], steps: list[tuple[str, Any, str, Converter, 
     lines = ["def generated(obj, context):", "    getter = _Getter(obj, context)", "    result = {}"]
     for i, (name, resolver, attr, convert, default) in enumerate(steps):
         names[f"c{i}"], names[f"d{i}"], key = convert, default, repr(name)
+        if resolver is not None and getattr(resolver, "_static", False):
+            # ninja's Resolver calls its static function with the object (and the context when the
+            # function takes one); called directly here.
+            names[f"r{i}"] = resolver._func
+            call = f"r{i}(obj, context=context)" if resolver._takes_context else f"r{i}(obj)"
+            lines.append(f"    result[{key}] = c{i}({call}, context)")
+            continue
         if resolver is not None:
             names[f"r{i}"] = resolver
             lines.append(f"    result[{key}] = c{i}(r{i}(getter), context)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import connections, models
 from django.db.models.lookups import Exact, In
 from django.db.models.sql.where import WhereNode
@@ -188,10 +188,10 @@ def page_ids(queryset: models.QuerySet[Any], offset: int, limit: int) -> list[An
     match = _search_match(queryset)
     if match is not None:
         return _walk_search_ids(queryset, match, offset, limit)
-    halves = scope_halves(queryset)
-    if halves is None:
+    split = _split(queryset)
+    if split is None:
         return None
-    ordered = _ordered_sql(queryset, _narrow_owner_half(queryset, halves), offset, limit)
+    ordered = _ordered_sql(split[0], split[1], offset, limit)
     if ordered is None:
         return None
     sql, params, _order = ordered
@@ -201,25 +201,51 @@ def page_ids(queryset: models.QuerySet[Any], offset: int, limit: int) -> list[An
 
 
 OWNER_HALF_IDS = 1000  # at most this many of "my records under another team" are read as an id list
+_HALF = "__daifuku_page_half__"
+# The halves of a team-scoped list as SQL conditions on its base table, each with its values.
+_Halves = list[tuple[str, list[Any]]]
 
 
-def _narrow_owner_half(
-    queryset: models.QuerySet[Any], halves: tuple[models.QuerySet[Any], models.QuerySet[Any]]
-) -> tuple[models.QuerySet[Any], ...]:
-    """On PostgreSQL, the owner half ("owner = me AND team ≠ T") as an id list when it is small.
+def _split(queryset: models.QuerySet[Any]) -> tuple[models.QuerySet[Any], _Halves] | None:
+    """:func:`scope_halves` as the queryset without its scope condition and the two conditions that
+    replace it — "team = T" and "owner = me AND NOT (team = T AND team IS NOT NULL)", the SQL of
+    Django's ``exclude`` — written on the base table's columns. None when the scope is not on the
+    model's own columns or :func:`scope_halves` would give none.
 
-    PostgreSQL tests ``team ≠ T`` and the list's other filters only after reading each row of my
-    records, so the owner half's walk read every one of them when few or none pass: a rep with 51,793
-    contacts, all in their own team, waited 145 ms for the half of a filtered list that had no rows.
-    Its ids without the list's filters come from the (owner, sort key, id, team) index alone (my live
-    records outside the team — usually none, or a handful); the half is then dropped or read by those
-    ids, with every filter still applied. More than :data:`OWNER_HALF_IDS` keeps the walk. SQLite tests
-    the team inside the index before reading a row, so it walks as before.
+    On PostgreSQL the owner half is narrowed to an id list when it is small. PostgreSQL tests
+    ``team ≠ T`` and the list's other filters only after reading each row of my records, so the owner
+    half's walk read every one of them when few or none pass: a rep with 51,793 contacts, all in their
+    own team, waited 145 ms for the half of a filtered list that had no rows. Its ids without the
+    list's filters come from the (owner, sort key, id, team) index alone (my live records outside the
+    team — usually none, or a handful); the half is then dropped or read by those ids, with every
+    filter still applied. More than :data:`OWNER_HALF_IDS` keeps the walk. SQLite tests the team inside
+    the index before reading a row, so it walks as before.
     """
-    if connections[queryset.db].vendor != "postgresql":
-        return halves
-    (team_col, team_id), (owner_col, owner_id), _node = queryset._hints[_SCOPE_HINT]  # type: ignore[attr-defined]
+    if scope_halves(queryset) is None:  # the checks; its querysets are not compiled
+        return None
+    (team_col, team_id), (owner_col, owner_id), scope_node = queryset._hints[_SCOPE_HINT]  # type: ignore[attr-defined]
     model = queryset.model
+    try:
+        team_field, owner_field = model._meta.get_field(team_col), model._meta.get_field(owner_col)
+    except FieldDoesNotExist:
+        return None
+    if (
+        "__" in team_col
+        or "__" in owner_col
+        or team_field.model is not model
+        or owner_field.model is not model
+    ):
+        return None
+    connection = connections[queryset.db]
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    team, owner = f"{table}.{qn(team_field.column)}", f"{table}.{qn(owner_field.column)}"
+    base = queryset.all()
+    base.query.where.children.remove(scope_node)  # a clone's own copy of the condition
+    halves: _Halves = [(f"{team} = %s", [team_id])]
+    owner_half = (f"{owner} = %s AND NOT ({team} = %s AND {team} IS NOT NULL)", [owner_id, team_id])
+    if connection.vendor != "postgresql":
+        return base, [*halves, owner_half]
     mine = (
         model._base_manager.using(queryset.db).filter(**{owner_col: owner_id}).exclude(**{team_col: team_id})
     )
@@ -227,9 +253,13 @@ def _narrow_owner_half(
         mine = mine.filter(deleted_at__isnull=True)  # the partial index holds live rows only
     ids = list(mine.order_by().values_list("pk", flat=True)[: OWNER_HALF_IDS + 1])
     if len(ids) > OWNER_HALF_IDS:
-        return halves
-    team_half, owner_half = halves
-    return (team_half, owner_half.filter(pk__in=ids)) if ids else (team_half,)
+        return base, [*halves, owner_half]
+    if ids:
+        pk = f"{table}.{qn(model._meta.pk.column)}"
+        halves.append(
+            (f"{owner_half[0]} AND {pk} IN ({', '.join(['%s'] * len(ids))})", [*owner_half[1], *ids])
+        )
+    return base, halves
 
 
 def _search_match(queryset: models.QuerySet[Any]) -> Any:
@@ -293,9 +323,8 @@ def _walk_search_ids(queryset: models.QuerySet[Any], match: Any, offset: int, li
     if budget is None:
         return None
     base = _replace_match(queryset, match, None)
-    halves = scope_halves(base)
-    if halves is not None:
-        halves = _narrow_owner_half(base, halves)
+    split = _split(base)
+    base, halves = split if split is not None else (base, None)
     scout = max(search.WALK_MIN_ROWS, budget // 4)
     ids = _walked_ids(base, halves, match, scout, wanted)
     if ids is not None and 0 < len(ids) < wanted:
@@ -307,7 +336,7 @@ def _walk_search_ids(queryset: models.QuerySet[Any], match: Any, offset: int, li
 
 
 def _walked_ids(
-    base: models.QuerySet[Any], halves: Any, match: Any, rows: int, wanted: int
+    base: models.QuerySet[Any], halves: _Halves | None, match: Any, rows: int, wanted: int
 ) -> list[Any] | None:
     """The first ``wanted`` ids among the first ``rows`` of ``base`` (in its order) that ``match``."""
     inner = _ordered_sql(base, halves, 0, rows, keys=True)
@@ -328,15 +357,18 @@ def _walked_ids(
 
 def _ordered_sql(
     queryset: models.QuerySet[Any],
-    halves: tuple[models.QuerySet[Any], ...] | None,
+    halves: _Halves | None,
     offset: int,
     limit: int,
     *,
     keys: bool = False,
 ) -> tuple[str, list[Any], str] | None:
-    """SQL of ``queryset[offset:offset + limit]``'s pks, read per half when given (see :func:`page_ids`),
-    with the sort keys too when ``keys``; and its ORDER BY over those keys. None when the order is not
-    plain fields."""
+    """SQL of ``queryset[offset:offset + limit]``'s pks — read per half when ``halves`` are given (the
+    conditions :func:`_split` adds to ``queryset``, see :func:`page_ids`) — with the sort keys too when
+    ``keys``; and its ORDER BY over those keys. None when the order is not plain fields.
+
+    The halves differ only in their condition, so the query is compiled once, with a marker where
+    the condition goes (compiling was most of a small page's time)."""
     terms: list[tuple[Any, bool, bool | None, bool | None]] = []
     for item in queryset.query.order_by:
         if isinstance(item, str) and item and item != "?":
@@ -355,17 +387,25 @@ def _ordered_sql(
         for alias, (_e, d, nf, nl) in zip(aliases, terms, strict=True)
     ]
     wanted = offset + limit
+    marked = queryset if halves is None else queryset.extra(where=[_HALF])  # noqa: S610  (a constant marker)
+    sql, compiled_params = (
+        marked.annotate(_page_pk=models.F("pk"), **aliases)
+        .order_by(*ordering)
+        .values_list("_page_pk", *aliases)[:wanted]
+        .query.sql_with_params()
+    )
     parts: list[str] = []
     params: list[Any] = []
-    for half in halves or (queryset,):
-        sql, half_params = (
-            half.annotate(_page_pk=models.F("pk"), **aliases)
-            .order_by(*ordering)
-            .values_list("_page_pk", *aliases)[:wanted]
-            .query.sql_with_params()
-        )
-        parts.append(f"SELECT * FROM ({sql}) AS page_half_{len(parts)}")  # noqa: S608
-        params += list(half_params)
+    if halves is None:
+        parts.append(f"SELECT * FROM ({sql}) AS page_half_0")  # noqa: S608
+        params += list(compiled_params)
+    else:
+        at = sql.index(_HALF)
+        before = sql[:at].replace("%%", "").count("%s")  # the values that come before the marker
+        for condition, condition_params in halves:
+            half_sql = sql[:at] + condition + sql[at + len(_HALF) :]
+            parts.append(f"SELECT * FROM ({half_sql}) AS page_half_{len(parts)}")  # noqa: S608
+            params += [*compiled_params[:before], *condition_params, *compiled_params[before:]]
     qn = connections[queryset.db].ops.quote_name
     order_sql = ", ".join(
         f"{qn(alias)} {'DESC' if d else 'ASC'}" + (" NULLS FIRST" if nf else " NULLS LAST" if nl else "")

@@ -179,8 +179,10 @@ def compile_schema(schema: type[Schema]) -> Compiled:
 
 def _generate(schema: type[Schema], steps: list[tuple[str, Any, str, Converter, Any]]) -> Compiled:
     """The steps as one function's source: ``result[name] = …`` per field, in order."""
-    names: dict[str, Any] = {"_Getter": _Getter, "_finish": _finish, "_undefined": PydanticUndefined}
-    lines = ["def generated(obj, context):", "    getter = _Getter(obj, context)", "    result = {}"]
+    names: dict[str, Any] = {"_Getter": _Getter, "_finish": _finish}
+    lines = ["def generated(obj, context):", "    result = {}"]
+    if any(r is not None and not getattr(r, "_static", False) for _n, r, *_rest in steps):
+        lines.insert(1, "    getter = _Getter(obj, context)")  # what ninja's other resolvers read
     for i, (name, resolver, attr, convert, default) in enumerate(steps):
         names[f"c{i}"], names[f"d{i}"], key = convert, default, repr(name)
         if resolver is not None and getattr(resolver, "_static", False):

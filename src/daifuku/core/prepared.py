@@ -313,12 +313,12 @@ def by_pks(queryset: models.QuerySet[Any], ids: Sequence[Any]) -> dict[Any, Any]
     deferred = query.deferred_loading
     key = ("by_pks", model, _frozen(related), _frozen(deferred[0]), deferred[1],
            tuple(queryset._prefetch_related_lookups))  # type: ignore[attr-defined]  # fmt: skip
-    plans = _plans(queryset.db)
-    found = plans.get(key)
-    if found is None:
-        base = model._base_manager.using(queryset.db).all()
+
+    def build() -> models.QuerySet[Any]:
+        base = model._base_manager.all()
         base.query.select_related = related
         base.query.deferred_loading = deferred
         base._prefetch_related_lookups = queryset._prefetch_related_lookups  # type: ignore[attr-defined]
-        found = plans[key] = Plan(base.filter(pk__in=id_list()).order_by())
-    return {obj.pk: obj for obj in found.fetch(ids=ids)}
+        return base.filter(pk__in=id_list()).order_by()
+
+    return {obj.pk: obj for obj in plan(key, build, db=queryset.db).fetch(ids=ids)}

@@ -138,23 +138,18 @@ def visible(
 _SCOPE_HINT = "daifuku_team_scope"
 
 
-def scope_halves(queryset: models.QuerySet[M]) -> tuple[models.QuerySet[M], models.QuerySet[M]] | None:
-    """A team-scoped queryset ("team = T OR owner = me") as two disjoint halves: "team = T" and
-    "owner = me AND team ≠ T", each with the queryset's other filters but without the OR (which no
-    single index serves, and which made PostgreSQL misjudge each half's rows). None when the queryset
-    is not team-scoped, or the scope no longer bounds it: widened by "| other queryset" (leads add the
-    unassigned ones), a union, a slice, DISTINCT ON, or driven by an id list ("pk IN …": splitting
-    would read it twice; a search filter is handled by :func:`page_ids` before the halves)."""
+def _bounding_scope(queryset: models.QuerySet[Any]) -> Any:
+    """The team scope :func:`visible` remembered on ``queryset``, when it still bounds the queryset
+    (see :func:`scope_halves`); else None."""
     scope = getattr(queryset, "_hints", {}).get(_SCOPE_HINT)
     if scope is None:
         return None
-    (team_col, team_id), (owner_col, owner_id), scope_node = scope
     query = queryset.query
     where = query.where
     if (
         where.connector != "AND"
         or where.negated
-        or scope_node not in where.children
+        or scope[2] not in where.children
         or query.combinator
         or query.is_sliced
         or query.distinct_fields
@@ -163,6 +158,20 @@ def scope_halves(queryset: models.QuerySet[M]) -> tuple[models.QuerySet[M], mode
     pk_field = queryset.model._meta.pk
     if any(isinstance(c, In) and getattr(c.lhs, "target", None) == pk_field for c in where.children):
         return None
+    return scope
+
+
+def scope_halves(queryset: models.QuerySet[M]) -> tuple[models.QuerySet[M], models.QuerySet[M]] | None:
+    """A team-scoped queryset ("team = T OR owner = me") as two disjoint halves: "team = T" and
+    "owner = me AND team ≠ T", each with the queryset's other filters but without the OR (which no
+    single index serves, and which made PostgreSQL misjudge each half's rows). None when the queryset
+    is not team-scoped, or the scope no longer bounds it: widened by "| other queryset" (leads add the
+    unassigned ones), a union, a slice, DISTINCT ON, or driven by an id list ("pk IN …": splitting
+    would read it twice; a search filter is handled by :func:`page_ids` before the halves)."""
+    scope = _bounding_scope(queryset)
+    if scope is None:
+        return None
+    (team_col, team_id), (owner_col, owner_id), scope_node = scope
     base = queryset.all()
     base.query.where.children.remove(scope_node)  # a clone's own copy of the condition
     return (
@@ -221,20 +230,16 @@ def _split(queryset: models.QuerySet[Any]) -> tuple[models.QuerySet[Any], _Halve
     filter still applied. More than :data:`OWNER_HALF_IDS` keeps the walk. SQLite tests the team inside
     the index before reading a row, so it walks as before.
     """
-    if scope_halves(queryset) is None:  # the checks; its querysets are not compiled
+    scope = _bounding_scope(queryset)
+    if scope is None:
         return None
-    (team_col, team_id), (owner_col, owner_id), scope_node = queryset._hints[_SCOPE_HINT]  # type: ignore[attr-defined]
+    (team_col, team_id), (owner_col, owner_id), scope_node = scope
     model = queryset.model
-    try:
+    try:  # a column across a relation ("company__team_id") is no field of the model
         team_field, owner_field = model._meta.get_field(team_col), model._meta.get_field(owner_col)
     except FieldDoesNotExist:
         return None
-    if (
-        "__" in team_col
-        or "__" in owner_col
-        or team_field.model is not model
-        or owner_field.model is not model
-    ):
+    if team_field.model is not model or owner_field.model is not model:  # a parent model's column
         return None
     connection = connections[queryset.db]
     qn = connection.ops.quote_name

@@ -888,15 +888,13 @@ class _SearchWriter:
     def __init__(self, gen: _Generator, object_type: str, model: type[models.Model]) -> None:
         self.gen = gen
         self.object_type = object_type
-        self.text_parts = gen.search.registration(object_type).text_parts
         self.next_id = _next_id(model)
         self.pending: list[tuple[int, int, list[str]]] = []
         self.count = 0
         self.docs = _Table(model, ["id", "object_type", "object_id", "text"])
 
     def add(self, object_id: int, obj: Any) -> None:
-        fold = self.gen.fold
-        parts = [f for f in (fold(p) for p in self.text_parts(obj) if p) if f]
+        parts = self.gen.search.folded_parts(self.object_type, obj, self.gen.fold)
         self.pending.append((self.next_id, object_id, parts))
         self.next_id += 1
 

@@ -103,7 +103,7 @@ def test_derived_fields_and_search_rows_equal_what_services_compute():
 
 
 def _assert_search_row(object_type: str, obj) -> None:
-    parts = search._folded_parts(object_type, obj)
+    parts = search.folded_parts(object_type, obj)
     doc = SearchDocument.objects.get(object_type=object_type, object_id=obj.pk)
     assert doc.text == "\n".join(parts)
     with connection.cursor() as cursor:

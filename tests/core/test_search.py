@@ -294,6 +294,9 @@ def test_query_is_served_by_the_index(admin, yamada, other):
         ["髙橋𠮷野家", "①㈱"],  # outside the BMP; characters NFKC would change (folded text keeps them)
         ["ラーメン", "ー", "''\"%_\\"],  # quote, LIKE and backslash characters are plain text here
         ["12345", "6789", "a1234b56789", "١٢٣٤"],  # digit windows per run; Arabic-Indic digits have none
+        ["\x01やまだたろう", "山田太郎", "やまだ"],  # a sort part: its first character is left out
+        ["\x01や", "0312345678"],
+        ["\x011234567", "x"],  # digit windows of a sort part without its first digit
         [],
     ],
 )
@@ -411,3 +414,172 @@ def test_walk_budget_follows_the_estimated_share_of_matches(monkeypatch, docs, t
     terms = ["".join(docs)] if len(docs) == 1 else ["やまだ"]
     # when / then
     assert search.Matches("company", terms).walk_budget(wanted) == expected
+
+
+# Sort parts: a reading's start is found through the list's kana sort key, not the gram index
+
+
+@pytest.fixture
+def readers(admin):
+    """Readings with やまだ at the start, inside and nowhere; ヤマダ in a company's name; no reading."""
+    denki = CompanyFactory(name="ヤマダ電機", name_kana="ヤマダデンキ", owner=admin)
+    plain = CompanyFactory(name="大阪物産", name_kana="オオサカブッサン", owner=admin)
+
+    def person(family, given, family_kana, given_kana, company=plain):
+        return ContactFactory(
+            family_name=family, given_name=given, family_name_kana=family_kana, given_name_kana=given_kana,
+            company=company, owner=admin,
+        )  # fmt: skip
+
+    return {
+        "山田太郎": person("山田", "太郎", "ヤマダ", "タロウ"),
+        "中山田花子": person("中山田", "花子", "ナカヤマダ", "ハナコ"),
+        "山本次郎": person("山本", "次郎", "ヤマモト", "ジロウ", denki),
+        "田中山": person("田中", "山", "タナカ", "ヤマ"),
+        "山田山田": person("山田", "山田", "ヤマダ", "ヤマダ"),
+        "鈴木一": person("鈴木", "一", "", ""),
+    }
+
+
+def _names(contacts):
+    return sorted(f"{c.family_name}{c.given_name}" for c in contacts)
+
+
+def test_document_starts_with_the_sort_key_whose_first_character_is_not_indexed(readers):
+    # given
+    taro = readers["山田太郎"]
+    # when
+    doc = SearchDocument.objects.get(object_type="contact", object_id=taro.pk)
+    parts = doc.text.split("\n")
+    found = search.grams(parts)
+    # then
+    assert parts[:2] == ["\x01やまだたろう", "山田太郎"]
+    assert parts == search.folded_parts("contact", taro)
+    assert "やま" not in found and "や" not in found  # the reading's start: the sort key's range finds it
+    assert {"ま", "まだ", "だた", "ろう"} <= set(found)
+    assert "\x01" not in "".join(found)
+
+
+def test_a_record_without_reading_has_no_sort_part(readers):
+    # when
+    doc = SearchDocument.objects.get(object_type="contact", object_id=readers["鈴木一"].pk)
+    # then
+    assert readers["鈴木一"].kana_key.startswith("\uffff")
+    assert doc.text.split("\n")[0] == "鈴木一"
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("ﾔﾏﾀﾞ", ["中山田花子", "山本次郎", "山田太郎", "山田山田"]),  # start, inside, company name, both
+        ("やま", ["中山田花子", "山本次郎", "山田太郎", "山田山田", "田中山"]),
+        ("まだ", ["中山田花子", "山本次郎", "山田太郎", "山田山田"]),
+        ("や", ["中山田花子", "山本次郎", "山田太郎", "山田山田", "田中山"]),
+        ("やまだたろう", ["山田太郎"]),
+        ("やまだ たろう", ["山田太郎"]),  # two terms: one at the start, one inside
+        ("や やまだ", ["中山田花子", "山本次郎", "山田太郎", "山田山田"]),  # both at the start
+        ("やまだ 電機", ["山本次郎"]),  # the company's name holds both
+        ("やまだ 物産", ["中山田花子", "山田太郎", "山田山田"]),
+        ("やまだやまだ", ["山田山田"]),
+        ("山田", ["中山田花子", "山田太郎", "山田山田"]),
+        ("すずき", []),  # no reading: nothing to find by it
+    ],
+)
+def test_readings_are_found_at_their_start_inside_and_beside_other_texts(admin, readers, q, expected):
+    assert _names(_contacts(admin, q)) == expected
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["ﾔﾏﾀﾞ", "やま", "まだ", "や", "やまだ たろう", "や やまだ", "やまだ 電機", "やまだ 物産", "ろう", "ン"],
+)
+@pytest.mark.parametrize("order", [("kana_key", "id"), ("-kana_key", "-id"), ("-updated_at", "-id")])
+def test_walk_index_and_branches_find_the_same_contacts(admin, readers, q, order):
+    # given
+    match = search.matches("contact", q)
+    base = selectors.contact_queryset(user=admin).order_by(*order)
+    # when
+    walked = list(base.filter(match.forced("walk")).values_list("pk", flat=True))
+    indexed = list(base.filter(match).values_list("pk", flat=True))
+    branched: set[int] = set()
+    for sort_field, bounds, gram_match in match.branches():
+        branch = base.filter(gram_match) if gram_match is not None else base
+        if bounds is not None:
+            branch = branch.filter(**{f"{sort_field}__gte": bounds[0], f"{sort_field}__lt": bounds[1]})
+        branched |= set(branch.values_list("pk", flat=True))
+    # then
+    assert walked == indexed
+    assert branched == set(walked)
+
+
+def test_a_collation_not_by_code_point_finds_the_same_rows_by_substr(admin, readers, monkeypatch):
+    # given
+    expected = _names(_contacts(admin, "ﾔﾏﾀﾞ"))
+    monkeypatch.setattr(search, "code_point_order", lambda using="default": False)
+    sql, _params = Company.objects.filter(search.matches("company", "ﾔﾏﾀﾞ")).query.sql_with_params()
+    # when / then
+    assert "substr(" in sql
+    assert _names(_contacts(admin, "ﾔﾏﾀﾞ")) == expected
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("やまだ", ("やまだ", "やまち")),  # だ U+3060, ち U+3061
+        ("a\ud7ff", ("a\ud7ff", "a\ue000")),  # the next code point after the surrogates
+        ("a\U0010ffff", None),  # no successor
+        ("\uffffabc", None),  # a name without a reading is no sort part
+        ("", None),
+    ],
+)
+def test_prefix_range_covers_every_key_starting_with_the_term(term, expected):
+    assert search.prefix_range(term) == expected
+
+
+def test_query_terms_drop_the_sort_mark():
+    assert search.query_terms("\x01やまだ") == ["やまだ"]
+
+
+def test_code_point_order_of_the_suite_database():
+    # SQLite compares with BINARY; the suite's PostgreSQL databases are created with a C collation
+    assert search.code_point_order() is True
+
+
+def test_rebuild_reads_a_contact_and_its_company_in_one_query_per_batch(
+    admin, readers, django_assert_max_num_queries
+):
+    # when / then: no query per contact for its company's name
+    with django_assert_max_num_queries(12):
+        assert search.rebuild("contact") == 6
+
+
+def test_migration_puts_the_sort_key_first_in_old_documents(admin, readers):
+    # given: documents as written before sort parts (the reading among the texts)
+    migration = importlib.import_module("daifuku.customers.migrations.0009_search_sort_part")
+    taro = readers["山田太郎"]
+    doc = SearchDocument.objects.get(object_type="contact", object_id=taro.pk)
+    new_parts = doc.text.split("\n")
+    old_parts = [new_parts[1], "やまだたろう", *new_parts[2:]]
+    SearchDocument.objects.filter(pk=doc.pk).update(text="\n".join(old_parts))
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE core_search_fts SET grams = %s WHERE rowid = %s",
+                [" ".join(search.grams(old_parts)), doc.pk],
+            )
+
+    class Editor:
+        pass
+
+    editor = Editor()
+    editor.connection = connection
+    # when
+    migration._rewrite(None, editor)
+    # then
+    doc.refresh_from_db()
+    assert doc.text.split("\n") == new_parts == search.folded_parts("contact", taro)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT grams FROM core_search_fts WHERE rowid = %s", [doc.pk])
+            assert cursor.fetchone()[0] == " ".join(search.grams(new_parts))
+    assert _names(_contacts(admin, "ﾔﾏﾀﾞ")) == ["中山田花子", "山本次郎", "山田太郎", "山田山田"]

@@ -389,13 +389,13 @@ def test_page_ids_of_a_search_gives_up_when_the_scout_finds_nothing(team_page, m
     with CaptureQueriesContext(connection) as queries:
         ids = visibility.page_ids(qs, 0, 2)
     page = ListPage(qs, 2, 1)
-    # then: one scout, then None; the page is read as a whole (through the index) instead
-    assert ids is None
+    # then: one scout, then the page read by branches (the readings starting with おおた: a range)
+    expected = list(_searched(team_page, "オオタ", "index").values_list("pk", flat=True)[:2])
+    assert ids == expected
+    assert len(expected) == 2
     assert sum("page_walk" in q["sql"] for q in queries.captured_queries) == 1
-    assert [c.pk for c in page.object_list] == list(
-        _searched(team_page, "オオタ", "index").values_list("pk", flat=True)[:2]
-    )
-    assert len(page.object_list) == 2
+    assert sum("page_branches" in q["sql"] for q in queries.captured_queries) == 1
+    assert [c.pk for c in page.object_list] == expected
 
 
 def test_page_ids_of_a_search_walks_again_as_far_as_the_scout_rate_says(team_page, monkeypatch):
@@ -416,16 +416,23 @@ def test_page_ids_of_a_search_gives_up_when_the_scout_rate_needs_too_many_rows(t
     monkeypatch.setattr(search, "WALK_MIN_ROWS", 2)
     monkeypatch.setattr(search, "WALK_MAX_ROWS", 3)
     monkeypatch.setattr(search.Matches, "walk_budget", lambda self, wanted, using="default": 8)
-    # when / then
-    assert visibility.page_ids(_searched(team_page, "自分"), 0, 4) is None
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        ids = visibility.page_ids(_searched(team_page, "自分"), 0, 4)
+    # then: no second walk; the page read by branches
+    assert ids == list(_searched(team_page, "自分", "index").values_list("pk", flat=True)[:4])
+    assert sum("page_walk" in q["sql"] for q in queries.captured_queries) == 1
+    assert sum("page_branches" in q["sql"] for q in queries.captured_queries) == 1
 
 
 def test_page_ids_of_a_search_past_its_last_match_falls_back(team_page, analyzed):
     # given: 10 matches; the page after the 8th holds 2 of the 4 rows asked for
     analyzed()
     qs = _searched(team_page, "自分")
-    # when / then
-    assert visibility.page_ids(qs, 8, 4) is None
+    # when / then: the walk finds too few and the branches read the last 2
+    assert visibility.page_ids(qs, 8, 4) == list(
+        _searched(team_page, "自分", "index").values_list("pk", flat=True)[8:12]
+    )
     assert [c.pk for c in ListPage(qs, 4, 3).object_list] == list(
         _searched(team_page, "自分", "index").values_list("pk", flat=True)[8:12]
     )
@@ -442,3 +449,58 @@ def test_rows_of_a_searched_page_are_checked_by_id_not_searched_again(team_page)
     assert [c.pk for c in rows] == ids
     (sql,) = [q["sql"] for q in queries.captured_queries]
     assert "core_search_fts" not in sql and "@>" not in sql
+
+
+# page_ids of a list sorted by its readings: the match's branches, each read from its place in the order
+
+
+@pytest.mark.parametrize(
+    "q", ["アオキ", "ｲﾄｳ", "オキ", "イ", "アオ キ", "ア アオキ", "自分 アオキ", "大阪", "無い"]
+)
+@pytest.mark.parametrize("order", [("kana_key", "id"), ("-kana_key", "-id")])
+@pytest.mark.parametrize("offset", [0, 3])
+def test_page_ids_of_a_search_by_branches_is_the_page_of_the_plain_query(
+    team_page, monkeypatch, q, order, offset
+):
+    # given: no walk (as for a term whose matches cluster far down the order)
+    monkeypatch.setattr(search.Matches, "walk_budget", lambda self, wanted, using="default": None)
+    qs = _searched(team_page, q).order_by(*order)
+    expected = list(_searched(team_page, q, "walk").order_by(*order).values_list("pk", flat=True))
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        ids = visibility.page_ids(qs, offset, 4)
+    # then
+    assert ids == expected[offset : offset + 4]
+    page_queries = [x["sql"] for x in queries.captured_queries if "page_branches" in x["sql"]]
+    assert len(page_queries) == 1
+    # PostgreSQL reads its collation once per connection and my records under another team (by id)
+    assert len(queries.captured_queries) <= (3 if connection.vendor == "postgresql" else 1)
+
+
+def test_page_ids_of_a_search_by_branches_reads_the_reading_as_a_range(team_page, monkeypatch):
+    # given
+    monkeypatch.setattr(search.Matches, "walk_budget", lambda self, wanted, using="default": None)
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        visibility.page_ids(_searched(team_page, "アオキ"), 0, 4)
+    # then: the rest branch reads the gram index; the reading branch is a range of kana_key
+    sql = next(x["sql"] for x in queries.captured_queries if "page_branches" in x["sql"])
+    assert sql.count('kana_key" >= ') == 2 and sql.count('kana_key" < ') == 2  # per scope half
+    assert ("core_search_fts" in sql) == (connection.vendor == "sqlite")
+
+
+def test_page_ids_of_a_search_sorted_otherwise_is_not_read_by_branches(team_page, monkeypatch):
+    # given
+    monkeypatch.setattr(search.Matches, "walk_budget", lambda self, wanted, using="default": None)
+    qs = _searched(team_page, "アオキ").order_by("-updated_at", "-id")
+    # when / then: the caller reads the queryset (its filter holds the same union)
+    assert visibility.page_ids(qs, 0, 4) is None
+    assert list(qs.values_list("pk", flat=True)) == list(
+        _searched(team_page, "アオキ", "walk").order_by("-updated_at", "-id").values_list("pk", flat=True)
+    )
+
+
+def test_page_ids_of_a_search_without_code_point_order_is_not_read_by_branches(team_page, monkeypatch):
+    monkeypatch.setattr(search.Matches, "walk_budget", lambda self, wanted, using="default": None)
+    monkeypatch.setattr(search, "code_point_order", lambda using="default": False)
+    assert visibility.page_ids(_searched(team_page, "アオキ"), 0, 4) is None

@@ -35,13 +35,30 @@ class Registration:
     object_type: str
     model: type[models.Model]
     text_parts: TextFn
+    sort_field: str = ""  # a folded reading the lists sort by (kana_key): indexed as a sort part
+    related: tuple[str, ...] = ()  # select_related of a rebuild (what text_parts reads across relations)
 
 
 _registry: dict[str, Registration] = {}
 
 
-def register(object_type: str, model: type[models.Model], text_parts: TextFn) -> None:
-    _registry[object_type] = Registration(object_type, model, text_parts)
+def register(
+    object_type: str,
+    model: type[models.Model],
+    text_parts: TextFn,
+    *,
+    sort_field: str = "",
+    related: tuple[str, ...] = (),
+) -> None:
+    """Make ``object_type`` searchable: ``text_parts(obj)`` gives its texts (one per field).
+
+    ``sort_field`` names a column holding the folded reading the type's lists sort by (the kana sort
+    key). The document then starts with that reading as its *sort part*, whose first character is
+    not indexed: a term at the start of the reading is found through the column's own ordered index
+    instead (:meth:`Matches.branches`), so that a list in reading order reads such matches from the
+    right place in that order rather than all of them (ﾔﾏﾀﾞ matches 16 % of the contacts).
+    """
+    _registry[object_type] = Registration(object_type, model, text_parts, sort_field, related)
 
 
 def is_registered(object_type: str) -> bool:
@@ -56,16 +73,24 @@ DIGIT_GRAM = 4  # digit runs are also indexed by windows of this many digits
 _DIGIT_RUN_RE = re.compile(f"[0-9]{{{DIGIT_GRAM},}}")
 
 
+SORT_MARK = "\x01"  # starts a document's sort part (the reading its lists sort by); never in a term
+_NO_READING = "\uffff"  # kana_sort_key's prefix of a name without a reading: not a sort part
+
+
 def grams(folded_parts: Iterable[str]) -> list[str]:
     """Unigrams and bigrams of each part (grams never span two fields), and the 4-digit windows of its
-    runs of four or more ASCII digits; sorted and unique.
+    runs of four or more ASCII digits; sorted and unique. A sort part (first, after ``SORT_MARK``) is
+    indexed without its first character: matches at its start are found by the sort column's index.
 
     Digits have only 100 bigrams and phone numbers, postal codes and 法人番号 use them all, so every
     digit bigram is in a large share of the documents: a phone fragment's seven bigrams intersected
     hundreds of thousands of postings (31 ms on PostgreSQL at 1m). A 4-digit window is in few.
     """
+    parts = list(folded_parts)
+    if parts and parts[0].startswith(SORT_MARK):
+        parts[0] = parts[0][2:]
     found: set[str] = set()
-    for part in folded_parts:
+    for part in parts:
         found.update(part)
         found.update(map(operator.add, part, part[1:]))  # bigrams, paired in C
         for run in _DIGIT_RUN_RE.findall(part):
@@ -78,7 +103,7 @@ def query_terms(query: str) -> list[str]:
     """Split a user query on spaces and fold each term; a phone number becomes its national digits."""
     terms: list[str] = []
     for raw in jp.nfkc(query).split():
-        term = jp.fold(raw)
+        term = jp.fold(raw).replace(SORT_MARK, "")
         if re.fullmatch(r"\+?[\d()\-]{6,}", raw):
             e164 = jp.parse_phone(raw)
             if e164 and e164.startswith("+81"):
@@ -128,14 +153,21 @@ def _write(doc_ids_and_parts: list[tuple[int, list[str]]]) -> None:
         )
 
 
-def _folded_parts(object_type: str, obj: Any) -> list[str]:
-    parts = [jp.fold(p) for p in registration(object_type).text_parts(obj) if p]
-    return [p for p in parts if p]
+def folded_parts(object_type: str, obj: Any, fold: Callable[[str], str] = jp.fold) -> list[str]:
+    """The document's parts: the sort part (``SORT_MARK`` + the sort column's value, when the type has
+    one and the record has a reading) and the folded, non-empty texts of ``text_parts``."""
+    reg = registration(object_type)
+    parts = [f for f in (fold(p) for p in reg.text_parts(obj) if p) if f]
+    if reg.sort_field:
+        key = getattr(obj, reg.sort_field) or ""
+        if key and not key.startswith(_NO_READING):
+            parts.insert(0, SORT_MARK + key)
+    return parts
 
 
 def reindex(object_type: str, obj: Any) -> None:
     """(Re)write the search row of one record."""
-    parts = _folded_parts(object_type, obj)
+    parts = folded_parts(object_type, obj)
     doc, _created = SearchDocument.objects.update_or_create(
         object_type=object_type, object_id=obj.pk, defaults={"text": "\n".join(parts)}
     )
@@ -163,7 +195,7 @@ def _reindex_batch(object_type: str, objects: list[Any]) -> int:
     replaced with two ``executemany`` calls. PostgreSQL: :func:`_upsert_copied` (the index computes
     the grams).
     """
-    parts_by_id = {obj.pk: _folded_parts(object_type, obj) for obj in objects}
+    parts_by_id = {obj.pk: folded_parts(object_type, obj) for obj in objects}
     items = list(parts_by_id.items())
     if _is_postgres():
         _upsert_copied(object_type, items)
@@ -240,7 +272,7 @@ def rebuild(object_type: str) -> int:
                     chunk,
                 )
     SearchDocument.objects.filter(object_type=object_type).delete()
-    rows = reg.model._default_manager.order_by("pk")
+    rows = reg.model._default_manager.select_related(*reg.related).order_by("pk")
     if any(f.name == "deleted_at" for f in reg.model._meta.get_fields()):
         # Trashed records are removed from the index by the services; keep them out here too.
         rows = rows.filter(deleted_at__isnull=True)
@@ -276,6 +308,37 @@ def index_ids_sql(object_type: str, terms: list[str], vendor: str) -> tuple[str,
     return sql, params
 
 
+def prefix_range(term: str) -> tuple[str, str] | None:
+    """[low, high): the sort keys that start with ``term``, in code point order; None if none can (a
+    term starting with the no-reading mark, or one whose last character has no successor)."""
+    if not term or term.startswith(_NO_READING):
+        return None
+    after = ord(term[-1]) + 1
+    if 0xD800 <= after <= 0xDFFF:  # surrogates are no characters: the next one in UTF-8 order is U+E000
+        after = 0xE000
+    if after > 0x10FFFF:
+        return None
+    return term, term[:-1] + chr(after)
+
+
+def code_point_order(using: str = "default") -> bool:
+    """Whether the database compares text by code point, so that the keys starting with a term are one
+    range of the sort column's index. SQLite (BINARY) does; PostgreSQL when the database's collation is
+    C (``C``, ``POSIX``, ``C.UTF-8``), which Daifuku's databases are created with. Read once per
+    connection."""
+    conn = connections[using]
+    if conn.vendor != "postgresql":
+        return True
+    known = conn.__dict__.get("_daifuku_code_point_order")
+    if known is None:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+            collate = str(cursor.fetchone()[0])
+        known = collate in ("C", "POSIX") or collate.lower() in ("c.utf-8", "c.utf8")
+        conn.__dict__["_daifuku_code_point_order"] = known
+    return bool(known)
+
+
 # Searching a list: walk its order, or read the gram index and sort
 
 
@@ -286,7 +349,9 @@ class Matches(models.Expression):
 
     - *index*: ``pk IN (`` the gram index's candidates, checked for the substring ``)`` — reads every
       match; a list then sorts them all. Right for rare terms and for unbounded queries (counts,
-      totals, exports).
+      totals, exports). For a type with a sort column, the rows whose sort key starts with a term
+      (a range of the column's index) are added: the index does not hold a sort part's first
+      character (:func:`register`). ``rest`` reads the gram index alone (see :meth:`branches`).
     - *walk*: check each row the query reads against its search document (one lookup by
       (object_type, object_id) per row). Right when the query reads few rows: a page's rows fetched
       by their ids (``pk IN [51 ids]`` — the index path would run the whole search again), or the
@@ -338,6 +403,34 @@ class Matches(models.Expression):
                 return None
         return max(math.ceil(3 * rows_wanted / share), WALK_MIN_ROWS)
 
+    def prefix_terms(self) -> list[tuple[str, list[str]]]:
+        """(term, the other terms that are not a prefix of it) for each term a sort key can start with,
+        when the type has a sort column.
+
+        Every match is either in the gram index for all terms (``rest``), or has a sort key starting
+        with some term ``t`` and is in the gram index for each other term that is not a prefix of
+        ``t`` (a term that is, the same key starts with). Taking ``t`` the longest term found at the
+        key's start shows nothing is missed; a key starting with ``t`` holds ``t`` (its sort part).
+        """
+        if not registration(self.object_type).sort_field:
+            return []
+        return [
+            (term, [other for other in self.terms if not term.startswith(other)])
+            for term in dict.fromkeys(self.terms)
+            if term and not term.startswith(_NO_READING)
+        ]
+
+    def branches(self) -> list[tuple[str, tuple[str, str] | None, Matches | None]]:
+        """The matches as a union of branches, each (sort field, sort key range or None, gram index
+        filter or None): ``rest`` and one per :meth:`prefix_terms` entry. A list sorted by the sort
+        field reads each branch in its order from the right place (``visibility.page_ids``)."""
+        found: list[tuple[str, tuple[str, str] | None, Matches | None]] = [("", None, self.forced("rest"))]
+        sort_field = registration(self.object_type).sort_field
+        for term, others in self.prefix_terms():
+            others_match = Matches(self.object_type, others, "rest") if others else None
+            found.append((sort_field, prefix_range(term), others_match))
+        return found
+
     def walk_sql(self, column: str, vendor: str) -> tuple[str, list[Any]]:
         """The per-row check of the row whose id is ``column`` (SQL): its document holds every term."""
         find = "strpos(d.text, %s) > 0" if vendor == "postgresql" else "instr(d.text, %s) > 0"
@@ -359,7 +452,33 @@ class Matches(models.Expression):
         if walk:
             return self.walk_sql(column, conn.vendor)
         raw_sql, params = index_ids_sql(self.object_type, self.terms, conn.vendor)
+        if self.strategy != "rest":
+            for term, others in self.prefix_terms():
+                part, part_params = self._prefix_sql(query.model, term, others, compiler, conn)
+                raw_sql += f" UNION ALL {part}"
+                params += part_params
         return f"{column} IN ({raw_sql})", params
+
+    def _prefix_sql(
+        self, model: type[models.Model], term: str, others: list[str], compiler: Any, conn: Any
+    ) -> tuple[str, list[Any]]:
+        """The ids whose sort key starts with ``term`` and whose documents hold ``others``."""
+        qn = conn.ops.quote_name
+        sort = f"search_sort.{qn(model._meta.get_field(registration(self.object_type).sort_field).column)}"
+        pk = f"search_sort.{qn(model._meta.pk.column)}"
+        bounds = prefix_range(term)
+        sql = f"SELECT {pk} FROM {qn(model._meta.db_table)} search_sort WHERE "  # noqa: S608
+        if bounds is not None and code_point_order(conn.alias):
+            sql += f"{sort} >= %s AND {sort} < %s"
+            params: list[Any] = list(bounds)
+        else:  # a collation that is not by code point: no range of the index is exactly the prefix
+            sql += f"substr({sort}, 1, %s) = %s"
+            params = [len(term), term]
+        if others:
+            others_sql, others_params = index_ids_sql(self.object_type, others, conn.vendor)
+            sql += f" AND {pk} IN ({others_sql})"
+            params += others_params
+        return sql, params
 
 
 WALK_MIN_ROWS = 500

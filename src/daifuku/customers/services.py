@@ -52,10 +52,13 @@ CONTACT_FIELDS = [
 # Search text
 
 
+# The reading (フリガナ) is not among the parts: the document starts with the kana sort key instead
+# (``sort_field``), which the lists sort by — see ``search.register``.
+
+
 def company_search_parts(company: Company) -> list[str]:
     return [
         company.display_name,
-        company.name_kana,
         company.corporate_number,
         jp.phone_search_text(company.phone),
         jp.phone_search_text(company.fax),
@@ -69,7 +72,6 @@ def company_search_parts(company: Company) -> list[str]:
 def contact_search_parts(contact: Contact) -> list[str]:
     return [
         f"{contact.family_name}{contact.given_name}",
-        f"{contact.family_name_kana}{contact.given_name_kana}",
         contact.company.display_name if contact.company_id and contact.company else "",
         contact.department,
         contact.email,
@@ -79,8 +81,8 @@ def contact_search_parts(contact: Contact) -> list[str]:
     ]
 
 
-search.register(COMPANY, Company, company_search_parts)
-search.register(CONTACT, Contact, contact_search_parts)
+search.register(COMPANY, Company, company_search_parts, sort_field="kana_key")
+search.register(CONTACT, Contact, contact_search_parts, sort_field="kana_key", related=("company",))
 
 
 # Normalization shared by companies and contacts

@@ -62,6 +62,9 @@ def test_rep_moves_a_deal_quotes_it_downloads_the_pdf_and_wins_it(page, live_ser
 
     # when: from the deal page the rep creates a quote (lines come from the deal) and issues it
     page.click(f"[data-deal-id='{deal.pk}'] a")
+    # the quotes section loads after the page and replaces itself (with the button): wait for it, or
+    # the click can land on the button being swapped out and submit nothing (failed once in CI)
+    expect(page.locator("[data-deal-quotes] [hx-trigger='load']")).to_have_count(0)
     page.click("[data-create-quote]")
     expect(page.locator("h1")).to_contain_text("見積の編集")
     page.click("[data-save]")

@@ -46,6 +46,7 @@ def test_rep_creates_edits_and_issues_a_quote(page, live_server, team_a):
     page.goto(f"{live_server.url}/sales/deals/{deal.pk}/")
 
     # when: create the quote from the deal page, make it three lines of ¥105 and watch the totals
+    expect(page.locator("[data-deal-quotes] [hx-trigger='load']")).to_have_count(0)  # section loaded
     page.click("[data-create-quote]")
     expect(page.locator("h1")).to_contain_text("見積の編集")
     page.fill("#id_lines-0-quantity", "3")

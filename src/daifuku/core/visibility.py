@@ -365,18 +365,19 @@ def _branch_search_ids(
     if any(bounds is None for _f, bounds, _m in branches[1:]) or not search.code_point_order(queryset.db):
         return None
     base = _replace_match(queryset, match, None)
-    split = _split(base)  # once: the branches' filters go on the list without its scope
-    base, halves = split if split is not None else (base, None)
+    split = _split(base)  # once: the range branches' filters go on the list without its scope
+    unscoped, halves = split if split is not None else (base, None)
     parts: list[str] = []
     params: list[Any] = []
     order_sql = ""
     for sort_field, bounds, gram_match in branches:
-        branch = base
-        if bounds is not None:
-            branch = branch.filter(**{f"{sort_field}__gte": bounds[0], f"{sort_field}__lt": bounds[1]})
+        if bounds is None:  # the gram index's matches are read and sorted whole: once, not per half
+            branch = base
+        else:
+            branch = unscoped.filter(**{f"{sort_field}__gte": bounds[0], f"{sort_field}__lt": bounds[1]})
         if gram_match is not None:
             branch = branch.filter(gram_match)
-        ordered = _ordered_sql(branch, halves, 0, offset + limit, keys=True)
+        ordered = _ordered_sql(branch, None if bounds is None else halves, 0, offset + limit, keys=True)
         if ordered is None:
             return None
         sql, branch_params, order_sql = ordered

@@ -10,7 +10,9 @@ get a sort part are rewritten by ``customers`` 0009. SQLite's FTS5 rows are writ
 
 from django.db import migrations
 
-# 0008's function over ``u``: the text without a sort part's mark and first character.
+# 0008's function over ``u``: the text without a sort part's mark and first character. Written out
+# whole, not as a call of 0008's body under another name: an index's function must call built-ins
+# only (PostgreSQL 17 runs ANALYZE, VACUUM and REINDEX with search_path = pg_catalog, pg_temp).
 GRAMS_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION daifuku_grams(t text) RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$

@@ -454,13 +454,13 @@ class Matches(models.Expression):
         raw_sql, params = index_ids_sql(self.object_type, self.terms, conn.vendor)
         if self.strategy != "rest":
             for term, others in self.prefix_terms():
-                part, part_params = self._prefix_sql(query.model, term, others, compiler, conn)
+                part, part_params = self._prefix_sql(query.model, term, others, conn)
                 raw_sql += f" UNION ALL {part}"
                 params += part_params
         return f"{column} IN ({raw_sql})", params
 
     def _prefix_sql(
-        self, model: type[models.Model], term: str, others: list[str], compiler: Any, conn: Any
+        self, model: type[models.Model], term: str, others: list[str], conn: Any
     ) -> tuple[str, list[Any]]:
         """The ids whose sort key starts with ``term`` and whose documents hold ``others``."""
         qn = conn.ops.quote_name

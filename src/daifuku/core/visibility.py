@@ -396,14 +396,26 @@ def _branch_search_ids(
 
 def _first_order_field(queryset: models.QuerySet[Any]) -> str | None:
     """The field a queryset is sorted by first (``order_by("kana_key", "id")`` → ``kana_key``)."""
-    if not queryset.query.order_by:
-        return None
-    first = queryset.query.order_by[0]
-    if isinstance(first, str):
-        return first.lstrip("-") or None
-    if isinstance(first, models.OrderBy) and isinstance(first.expression, models.F):
-        return str(first.expression.name)
+    terms = _order_terms(queryset)
+    if terms and isinstance(terms[0][0], models.F):
+        return str(terms[0][0].name)
     return None
+
+
+def _order_terms(queryset: models.QuerySet[Any]) -> list[tuple[Any, bool, bool | None, bool | None]] | None:
+    """The queryset's ORDER BY as (expression, descending, nulls first, nulls last); None when an item
+    is not a plain field or expression (a random order, an unknown form)."""
+    terms: list[tuple[Any, bool, bool | None, bool | None]] = []
+    for item in queryset.query.order_by:
+        if isinstance(item, str) and item and item != "?":
+            name = item.lstrip("-")
+            terms.append((models.F(queryset.model._meta.pk.name if name == "pk" else name), item[0] == "-",
+                          None, None))  # fmt: skip
+        elif isinstance(item, models.OrderBy):
+            terms.append((item.expression, item.descending, item.nulls_first, item.nulls_last))
+        else:
+            return None
+    return terms
 
 
 def _walked_ids(
@@ -440,16 +452,7 @@ def _ordered_sql(
 
     The halves differ only in their condition, so the query is compiled once, with a marker where
     the condition goes (compiling was most of a small page's time)."""
-    terms: list[tuple[Any, bool, bool | None, bool | None]] = []
-    for item in queryset.query.order_by:
-        if isinstance(item, str) and item and item != "?":
-            name = item.lstrip("-")
-            terms.append((models.F(queryset.model._meta.pk.name if name == "pk" else name), item[0] == "-",
-                          None, None))  # fmt: skip
-        elif isinstance(item, models.OrderBy):
-            terms.append((item.expression, item.descending, item.nulls_first, item.nulls_last))
-        else:
-            return None
+    terms = _order_terms(queryset)
     if not terms:
         return None
     aliases = {f"_page_s{i}": expr for i, (expr, *_rest) in enumerate(terms)}

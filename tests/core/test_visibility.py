@@ -1,5 +1,7 @@
 """core.visibility: what each scope (none / own / team / all) lets a user read and edit."""
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -9,7 +11,7 @@ from daifuku.core import search, visibility
 from daifuku.core.models import Role, RoleScope
 from daifuku.customers.models import Company
 from daifuku.customers.views import ListPage
-from tests.factories import CompanyFactory, UserFactory
+from tests.factories import CompanyFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -303,6 +305,34 @@ def test_page_ids_drops_an_empty_owner_half_on_postgresql(team_page):
     )
 
 
+@pytest.mark.parametrize("order", [("kana_key", "id"), ("-updated_at", "-id")])
+def test_owner_half_holds_my_records_of_earlier_later_and_no_team(team_a, team_b, role, order):
+    # given: my team is the middle one of three; 2 of mine under each other team, 2 under none
+    earlier, mine, later = sorted([team_a, team_b, TeamFactory(name="札幌営業部")], key=lambda t: t.pk)
+    me = _as(UserFactory(username="me", team=mine), role, "team", "team")
+    mate = UserFactory(username="mate", team=mine)
+    for n, kana in enumerate(["アオキ", "イトウ", "アオキ", "ウエダ"]):
+        CompanyFactory(name=f"自分{n}", name_kana=kana, owner=me, team=mine)
+        CompanyFactory(name=f"同僚{n}", name_kana=kana, owner=mate, team=mine)
+    for n, kana in enumerate(["アオキ", "カトウ"]):
+        CompanyFactory(name=f"前の自分{n}", name_kana=kana, owner=me, team=earlier)
+        CompanyFactory(name=f"後の自分{n}", name_kana=kana, owner=me, team=later)
+        CompanyFactory(name=f"無所属の自分{n}", name_kana=kana, owner=me, team=None)
+        CompanyFactory(name=f"他人{n}", name_kana=kana, owner=UserFactory(team=earlier), team=earlier)
+    qs = visibility.visible(Company.objects.filter(deleted_at__isnull=True), me, "company").order_by(*order)
+    # when
+    pages = [visibility.page_ids(qs, offset, 3) for offset in range(0, 15, 3)]
+    # then: every page is the plain query's; the other team's records are not in it
+    assert [pk for page in pages for pk in page] == list(qs.values_list("pk", flat=True))
+    assert qs.count() == 14
+    if connection.vendor == "postgresql":  # SQLite walks the owner half without reading its ids first
+        outside = visibility._owner_outside_ids(Company, "default", "owner_id", me.pk, "team_id", mine.pk)
+        assert sorted(outside) == sorted(
+            Company.objects.filter(owner=me).exclude(team=mine).values_list("pk", flat=True)
+        )
+        assert len(outside) == 6
+
+
 @pytest.mark.parametrize("scope", ["own", "all"])
 def test_page_ids_leaves_other_scopes_to_the_plain_query(team_a, role, scope):
     # given
@@ -398,17 +428,23 @@ def test_page_ids_of_a_search_gives_up_when_the_scout_finds_nothing(team_page, m
     assert [c.pk for c in page.object_list] == expected
 
 
-def test_page_ids_of_a_search_walks_again_as_far_as_the_scout_rate_says(team_page, monkeypatch):
-    # given: a scout of 2 rows finds fewer than the 4 matches wanted
+@pytest.mark.parametrize("offset", [0, 1, 3])
+def test_page_ids_of_a_search_walks_on_from_the_scout_as_far_as_its_rate_says(team_page, monkeypatch, offset):
+    # given: a scout of 2 rows finds fewer than the matches wanted
     monkeypatch.setattr(search, "WALK_MIN_ROWS", 2)
     monkeypatch.setattr(search.Matches, "walk_budget", lambda self, wanted, using="default": 8)
     qs = _searched(team_page, "自分")
     # when
     with CaptureQueriesContext(connection) as queries:
-        ids = visibility.page_ids(qs, 0, 4)
-    # then
-    assert ids == list(_searched(team_page, "自分", "index").values_list("pk", flat=True)[:4])
-    assert sum("page_walk" in q["sql"] for q in queries.captured_queries) == 2
+        ids = visibility.page_ids(qs, offset, 4)
+    # then: the page of the index path; the second walk checks only the rows after the scout's 2
+    assert ids == list(
+        _searched(team_page, "自分", "index").values_list("pk", flat=True)[offset : offset + 4]
+    )
+    walks = [q["sql"] for q in queries.captured_queries if "page_walk" in q["sql"]]
+    assert len(walks) == 2
+    assert re.search(r"AS page_union ORDER BY .* LIMIT 2 OFFSET 0\) AS page_walk", walks[0])
+    assert re.search(r"AS page_union ORDER BY .* LIMIT \d+ OFFSET 2\) AS page_walk", walks[1])
 
 
 def test_page_ids_of_a_search_gives_up_when_the_scout_rate_needs_too_many_rows(team_page, monkeypatch):
@@ -504,3 +540,41 @@ def test_page_ids_of_a_search_without_code_point_order_is_not_read_by_branches(t
     monkeypatch.setattr(search.Matches, "walk_budget", lambda self, wanted, using="default": None)
     monkeypatch.setattr(search, "code_point_order", lambda using="default": False)
     assert visibility.page_ids(_searched(team_page, "アオキ"), 0, 4) is None
+
+
+@pytest.mark.parametrize(
+    ("model_label", "index"),
+    [
+        ("customers.Company", "company_owner_team_live_idx"),
+        ("customers.Contact", "contact_owner_team_live_idx"),
+        ("sales.Deal", "deal_owner_team_live_idx"),
+        ("sales.Lead", "lead_owner_team_live_idx"),
+        ("sales.Contract", "contract_owner_team_live_idx"),
+        ("sales.Quote", "quote_owner_team_live_idx"),
+    ],
+)
+def test_my_records_under_another_team_are_index_ranges_on_postgresql(db, model_label, index):
+    # given
+    from django.apps import apps
+
+    model = apps.get_model(model_label)
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":  # SQLite never runs the query and has no such index
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = %s", [index])
+            assert cursor.fetchone()[0] == 0
+            return
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND indexname = %s", [table, index]
+        )
+        assert cursor.fetchone()[0].endswith("(owner_id, team_id) WHERE (deleted_at IS NULL)")
+        # when: the planner may use any index it likes (no sequential scan on an empty table)
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        with CaptureQueriesContext(connection) as captured:
+            assert visibility._owner_outside_ids(model, "default", "owner_id", 1, "team_id", 2) == []
+        cursor.execute("EXPLAIN " + captured.captured_queries[0]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # then: "team < 2" and "team > 2" are ranges of the (owner, team) index, not filters
+    assert plan.count(f"Index Scan using {index}") >= 2
+    assert "Index Cond: ((owner_id = 1) AND (team_id < 2))" in plan
+    assert "Index Cond: ((owner_id = 1) AND (team_id > 2))" in plan

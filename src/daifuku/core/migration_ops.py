@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import migrations
 from django.db.backends.utils import names_digest
+from django.db.migrations.operations.base import Operation
 
 
 def analyze(*tables: str) -> migrations.RunPython:
@@ -54,4 +55,45 @@ def drop_fk_index(app_label: str, alter: migrations.AlterField) -> migrations.Se
                 reverse_sql=f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("{column}")',
             )
         ],
+    )
+
+
+class PostgreSQLOnly(Operation):
+    """SQL run on PostgreSQL only (an index only its planner needs); nothing on other databases.
+
+    Not ``RunPython``: that renders every model of the project state first. The project state does
+    not change: indexes made this way are not in the models' ``Meta.indexes`` (their migration says
+    where they are used).
+    """
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, sql: str, reverse_sql: str) -> None:
+        self.sql, self.reverse_sql = sql, reverse_sql
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return self.__class__.__qualname__, [], {"sql": self.sql, "reverse_sql": self.reverse_sql}
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(self.sql)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(self.reverse_sql)
+
+    def describe(self) -> str:
+        return "PostgreSQL only: " + self.sql[:60]
+
+
+def owner_team_index(table: str, name: str) -> PostgreSQLOnly:
+    """PostgreSQL: an (owner, team) index of the live rows, for ``visibility._owner_outside_ids``."""
+    return PostgreSQLOnly(
+        f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("owner_id", "team_id") '
+        'WHERE "deleted_at" IS NULL',
+        f'DROP INDEX IF EXISTS "{name}"',
     )

@@ -567,7 +567,7 @@ def test_my_records_under_another_team_are_index_ranges_on_postgresql(db, model_
         cursor.execute(
             "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND indexname = %s", [table, index]
         )
-        assert cursor.fetchone()[0].endswith("(owner_id, team_id) WHERE (deleted_at IS NULL)")
+        assert cursor.fetchone()[0].endswith("(owner_id, team_id, id) WHERE (deleted_at IS NULL)")
     # when
     with CaptureQueriesContext(connection) as captured:
         assert visibility._owner_outside_ids(model, "default", "owner_id", 1, "team_id", 2) == []

@@ -91,9 +91,13 @@ class PostgreSQLOnly(Operation):
 
 
 def owner_team_index(table: str, name: str) -> PostgreSQLOnly:
-    """PostgreSQL: an (owner, team) index of the live rows, for ``visibility._owner_outside_ids``."""
+    """PostgreSQL: an (owner, team, id) index of the live rows, for ``visibility._owner_outside_ids``.
+
+    The id makes the ranges index-only scans: without it the planner, which takes owner and team for
+    independent (a rep's 13,075 companies × the share of teams below theirs = 4,741 rows expected,
+    0 found), preferred an (owner, sort key, id, team) index that holds the id, and sorted."""
     return PostgreSQLOnly(
-        f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("owner_id", "team_id") '
+        f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("owner_id", "team_id", "id") '
         'WHERE "deleted_at" IS NULL',
         f'DROP INDEX IF EXISTS "{name}"',
     )

@@ -227,7 +227,7 @@ def _split(queryset: models.QuerySet[Any]) -> tuple[models.QuerySet[Any], _Halve
     ``team ≠ T`` and the list's other filters only after reading each row of my records, so the owner
     half's walk read every one of them when few or none pass: a rep with 51,793 contacts, all in their
     own team, waited 145 ms for the half of a filtered list that had no rows. Its ids without the
-    list's filters come from three ranges of an (owner, team) index (:func:`_owner_outside_ids`: my
+    list's filters come from three ranges of an (owner, team, id) index (:func:`_owner_outside_ids`: my
     live records outside the team — usually none, or a handful); the half is then dropped or read by
     those ids, with every filter still applied. More than :data:`OWNER_HALF_IDS` keeps the walk.
     SQLite tests the team inside the index before reading a row, so it walks as before.
@@ -271,7 +271,7 @@ def _owner_outside_ids(
 
     "team ≠ T" is no range of an index, so a query with it read every one of my records (7 ms for a
     rep with 51,793 contacts, on every page of every list). Written as its three ranges — team < T,
-    team > T, team IS NULL — each in the order of an (owner, team) index, it reads only the records
+    team > T, team IS NULL — each in the order of an (owner, team, id) index, it reads only the records
     it returns. Tables with many records per owner carry such an index (PostgreSQL only: SQLite
     splits without this query); elsewhere each range is still a correct, if slower, query.
     """

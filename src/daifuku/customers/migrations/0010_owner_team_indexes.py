@@ -1,4 +1,4 @@
-"""PostgreSQL: (owner, team) indexes of live companies and contacts.
+"""PostgreSQL: (owner, team, id) indexes of live companies and contacts.
 
 A team-scoped list first reads "my records filed under another team" (``visibility._owner_outside_ids``)
 as three ranges of this index; without it PostgreSQL read every one of my records (a rep with 52,035

@@ -1,4 +1,4 @@
-"""PostgreSQL: (owner, team) indexes of live deals, leads, contracts and quotes (see customers 0010)."""
+"""PostgreSQL: (owner, team, id) indexes of live deals, leads, contracts and quotes (see customers 0010)."""
 
 from django.db import migrations
 

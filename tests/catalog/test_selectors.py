@@ -107,3 +107,26 @@ def test_who_edits_the_catalog_and_the_currencies(admin, manager_a, rep_a):
     # then
     assert [selectors.can_edit_catalog(u) for u in (admin, manager_a, rep_a)] == [True, True, False]
     assert [selectors.can_edit_currencies(u) for u in (admin, manager_a, rep_a)] == [True, False, False]
+
+
+def test_product_get_joins_the_trashing_user_only_for_a_trashed_product(admin, django_assert_num_queries):
+    # given
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    product = IndexedProductFactory()
+    # when: a live product
+    with CaptureQueriesContext(connection) as live:
+        found = selectors.product_get(user=admin, pk=product.pk)
+    # then
+    assert 'ON ("catalog_product"."deleted_by_id"' not in live.captured_queries[-1]["sql"]
+    with django_assert_num_queries(0):
+        assert found.deleted_by is None
+    # when: from the trash
+    services.product_delete(product=found, by=admin)
+    with CaptureQueriesContext(connection) as trashed:
+        found = selectors.product_get(user=admin, pk=product.pk, include_deleted=True)
+    # then
+    assert 'ON ("catalog_product"."deleted_by_id"' in trashed.captured_queries[-1]["sql"]
+    with django_assert_num_queries(0):
+        assert found.deleted_by == admin

@@ -97,8 +97,10 @@ def product_get(*, user: User, pk: Any, include_deleted: bool = False) -> Produc
         raise Http404 from None
     if not is_reader(user):
         raise Http404
-    qs = Product.objects.select_related("category", "currency", "deleted_by")
-    if not (include_deleted and user.is_administrator):
+    qs = Product.objects.select_related("category", "currency")
+    if include_deleted and user.is_administrator:
+        qs = qs.select_related("deleted_by")  # only a trashed one has it; a join costs PostgreSQL planning
+    else:
         qs = qs.filter(deleted_at__isnull=True)
     product = qs.filter(pk=pk).first()
     if product is None:

@@ -101,8 +101,10 @@ def company_get(*, user: User, pk: Any, include_deleted: bool = False) -> Compan
         pk = int(pk)
     except (TypeError, ValueError):
         raise Http404 from None
-    qs = Company.objects.select_related("owner", "team", "industry", "parent", "deleted_by")
-    if not (include_deleted and user.is_administrator):
+    qs = Company.objects.select_related("owner", "team", "industry", "parent")
+    if include_deleted and user.is_administrator:
+        qs = qs.select_related("deleted_by")  # only a trashed one has it; a join costs PostgreSQL planning
+    else:
         qs = qs.filter(deleted_at__isnull=True)
     qs = visibility.visible(qs, user, COMPANY)
     company = qs.prefetch_related("tags").filter(pk=pk).first()
@@ -210,8 +212,10 @@ def contact_get(*, user: User, pk: Any, include_deleted: bool = False) -> Contac
         pk = int(pk)
     except (TypeError, ValueError):
         raise Http404 from None
-    qs = Contact.objects.select_related("owner", "team", "company", "deleted_by")
-    if not (include_deleted and user.is_administrator):
+    qs = Contact.objects.select_related("owner", "team", "company")
+    if include_deleted and user.is_administrator:
+        qs = qs.select_related("deleted_by")  # only a trashed one has it; a join costs PostgreSQL planning
+    else:
         qs = qs.filter(deleted_at__isnull=True)
     contact = visibility.visible(qs, user, CONTACT).prefetch_related("tags").filter(pk=pk).first()
     if contact is None:

@@ -185,10 +185,10 @@ def deal_get(*, user: User, pk: Any, include_deleted: bool = False) -> Deal:
         pk = int(pk)
     except (TypeError, ValueError):
         raise Http404 from None
-    qs = Deal.objects.select_related(
-        "company", "owner", "team", "pipeline", "stage", "currency", "deleted_by"
-    )
-    if not (include_deleted and user.is_administrator):
+    qs = Deal.objects.select_related("company", "owner", "team", "pipeline", "stage", "currency")
+    if include_deleted and user.is_administrator:
+        qs = qs.select_related("deleted_by")  # only a trashed one has it; a join costs PostgreSQL planning
+    else:
         qs = qs.filter(deleted_at__isnull=True)
     deal = with_stale(visibility.visible(qs, user, DEAL)).filter(pk=pk).first()
     if deal is None:

@@ -203,3 +203,25 @@ def test_search_query_count(client, rep_a, django_assert_max_num_queries):
     assert len(response.context["results"].companies) == 8
     assert len(response.context["results"].contacts) == 8
     assert [len(section.hits) for section in response.context["sections"]] == [8, 0, 0]
+
+
+def test_a_page_of_several_templates_reads_the_navigation_once(client, rep_a):
+    # given: the deal page renders its panels as templates of their own, each with the request
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.sales.factories import DealFactory
+
+    services.notify(recipient=rep_a, kind="test", title="一件目")
+    deal = DealFactory(owner=rep_a)
+    client.force_login(rep_a)
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("sales:deal_detail", args=[deal.pk]))
+    # then
+    assert response.status_code == 200
+    counts = [q for q in captured.captured_queries if 'FROM "core_notification"' in q["sql"]]
+    assert len(counts) == 1
+    assert '<span class="badge rounded-pill bg-danger notification-badge" data-unread-count>1</span>' in (
+        response.content.decode()
+    )

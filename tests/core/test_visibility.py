@@ -447,6 +447,28 @@ def test_page_ids_of_a_search_walks_on_from_the_scout_as_far_as_its_rate_says(te
     assert re.search(r"AS page_union ORDER BY .* LIMIT \d+ OFFSET 2\) AS page_walk", walks[1])
 
 
+def test_a_row_written_between_scout_and_walk_is_not_repeated_on_the_page(team_page, monkeypatch):
+    # given: the scout reads 3 rows (2 matches, the 3rd one of them); a company first in フリガナ order
+    # is saved before the walk goes on, so the walk's first row is the scout's last
+    monkeypatch.setattr(search, "WALK_MIN_ROWS", 2)
+    monkeypatch.setattr(search.Matches, "walk_budget", lambda self, wanted, using="default": 12)
+    walked = visibility._walked_ids
+
+    def write_then_walk(*args, skip=0, **kwargs):
+        if skip:
+            CompanyFactory(name="自分の新規", name_kana="アアア", owner=team_page)
+        return walked(*args, skip=skip, **kwargs)
+
+    monkeypatch.setattr(visibility, "_walked_ids", write_then_walk)
+    qs = _searched(team_page, "自分")
+    # when
+    ids = visibility.page_ids(qs, 0, 4)
+    # then: no id twice; the page is the list's order of the rows it holds
+    assert len(ids) == len(set(ids)) == 4
+    order = list(_searched(team_page, "自分", "index").values_list("pk", flat=True))
+    assert ids == sorted(ids, key=order.index)
+
+
 def test_page_ids_of_a_search_gives_up_when_the_scout_rate_needs_too_many_rows(team_page, monkeypatch):
     # given: the scout's hit rate would need more rows than a walk may read
     monkeypatch.setattr(search, "WALK_MIN_ROWS", 2)

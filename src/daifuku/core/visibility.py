@@ -362,7 +362,11 @@ def _walk_search_ids(queryset: models.QuerySet[Any], match: Any, offset: int, li
             if rows <= search.WALK_MAX_ROWS
             else None
         )
-        ids = None if more is None else ids + more
+        # Two statements: a row written between them shifts the rows after it, so the continuation
+        # may start at a row the scout already checked. Such a repeat is dropped; a page left short
+        # is then read the other way (below).
+        seen = set(ids)
+        ids = None if more is None else ids + [pk for pk in more if pk not in seen]
     if ids is None or len(ids) < wanted:
         return None
     return ids[offset:]

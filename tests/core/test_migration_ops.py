@@ -53,3 +53,41 @@ def test_the_migrated_database_has_no_single_column_index_on_those_keys():
             leading = [n for n, c in constraints.items() if c["index"] and c["columns"][:1] == [field.column]]
             assert single == [], f"{model.__name__}.{field.name}"
             assert leading != [], f"{model.__name__}.{field.name}"
+
+
+@pytest.mark.django_db(transaction=True)  # SQLite's schema editor refuses to run inside a transaction
+def test_postgresql_only_runs_its_sql_on_postgresql_and_leaves_the_state_alone():
+    # given
+    from django.db.migrations.state import ProjectState
+
+    from daifuku.core.migration_ops import PostgreSQLOnly
+
+    op = PostgreSQLOnly(
+        'CREATE INDEX "test_pg_only_idx" ON "core_team" ("name", "id")', 'DROP INDEX "test_pg_only_idx"'
+    )
+    state = ProjectState.from_apps(apps)
+    before = state.clone()
+
+    def index_exists():
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, "core_team")
+        return "test_pg_only_idx" in constraints
+
+    # when: forwards
+    op.state_forwards("core", state)
+    with connection.schema_editor() as editor:
+        op.database_forwards("core", editor, before, state)
+    # then: the index on PostgreSQL only; the project state unchanged
+    assert index_exists() == (connection.vendor == "postgresql")
+    assert state.models == before.models
+    # when: backwards
+    with connection.schema_editor() as editor:
+        op.database_backwards("core", editor, state, before)
+    # then
+    assert index_exists() is False
+    assert op.describe().startswith("PostgreSQL only: CREATE INDEX")
+    assert op.deconstruct() == (
+        "PostgreSQLOnly",
+        [],
+        {"sql": op.sql, "reverse_sql": op.reverse_sql},
+    )

@@ -76,7 +76,7 @@ class PostgreSQLOnly(Operation):
         return self.__class__.__qualname__, [], {"sql": self.sql, "reverse_sql": self.reverse_sql}
 
     def state_forwards(self, app_label: str, state: Any) -> None:
-        pass
+        """Nothing: the models do not change (the index is the database's business alone)."""
 
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         if schema_editor.connection.vendor == "postgresql":

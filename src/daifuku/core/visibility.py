@@ -223,6 +223,8 @@ OWNER_HALF_IDS = 1000  # at most this many of "my records under another team" ar
 _HALF = "__daifuku_page_half__"
 # The halves of a team-scoped list as SQL conditions on its base table, each with its values.
 _Halves = list[tuple[str, list[Any]]]
+# :func:`_split` of a searched list without its search, computed at most once (see :func:`page_ids`).
+_SplitOnce = Callable[[], "tuple[models.QuerySet[Any], _Halves] | None"]
 
 
 def _split(queryset: models.QuerySet[Any]) -> tuple[models.QuerySet[Any], _Halves] | None:
@@ -344,7 +346,7 @@ def _walk_search_ids(
     offset: int,
     limit: int,
     base: models.QuerySet[Any],
-    split_once: Callable[[], tuple[models.QuerySet[Any], _Halves] | None],
+    split_once: _SplitOnce,
 ) -> list[Any] | None:
     """A searched list's page read by walking the list in its order, when the term is frequent.
 
@@ -395,7 +397,7 @@ def _branch_search_ids(
     offset: int,
     limit: int,
     base: models.QuerySet[Any],
-    split_once: Callable[[], tuple[models.QuerySet[Any], _Halves] | None],
+    split_once: _SplitOnce,
 ) -> list[Any] | None:
     """A searched list sorted by its type's sort column, read as the union of the match's branches
     (``search.Matches.branches``): the gram index's matches, and per term the rows whose sort key starts

@@ -101,7 +101,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             flush=True,
         )
         if dedup == "fill":
-            _print_index_floor(job, n, in_database.seconds)
+            _print_index_floor(job, user, n, in_database.seconds)
     from daifuku.customers.selectors import contact_list
 
     for file_format in ("csv", "cp932", "xlsx"):
@@ -142,7 +142,7 @@ class _StatementClock:
             self.calls += 1
 
 
-def _print_index_floor(job: Any, rows: int, statement_seconds: float) -> None:
+def _print_index_floor(job: Any, user: Any, rows: int, statement_seconds: float) -> None:
     """Time the search index work of the contacts ``job`` created, apart from the import: their grams
     (``search.grams`` over ``search.folded_parts``) and an FTS5 insert of them into a scratch table of
     the same tokenizer (in memory, no other index). Folding the texts is not counted.
@@ -164,7 +164,7 @@ def _print_index_floor(job: Any, rows: int, statement_seconds: float) -> None:
             flush=True,
         )
         return
-    from daifuku.customers.models import Contact
+    from daifuku.customers.selectors import contact_queryset
     from daifuku.imports.models import ImportRecord
 
     ids = list(
@@ -174,7 +174,10 @@ def _print_index_floor(job: Any, rows: int, statement_seconds: float) -> None:
     )
     parts = [
         search.folded_parts("contact", c)
-        for c in Contact.objects.filter(pk__in=ids).select_related("company").iterator(chunk_size=2000)
+        for c in contact_queryset(user=user)
+        .filter(pk__in=ids)
+        .select_related("company")
+        .iterator(chunk_size=2000)
     ]
     if not parts:
         return

@@ -97,6 +97,29 @@ def test_a_missing_required_attribute_is_an_error_like_pydantic():
         api_out.compile_schema(ThingOut)(thing, _context())
 
 
+def test_a_nested_dict_is_read_by_key_like_pydantic():
+    # What a resolve_* returns for a nested schema (an owner's {"id", "name"}) takes the by-key path.
+    ctx = _context()
+    refs = [{"id": 1, "name": "一"}, {"id": True, "name": "二"}, {"id": 3, "name": "三", "extra": 1}]
+    convert = api_out.compile_schema(RefOut)
+    for ref in refs:
+        assert convert(ref, ctx) == RefOut.model_validate(ref, context=ctx).model_dump()
+    assert type(convert(refs[1], ctx)["id"]) is int  # a bool for an int field: pydantic's answer
+    with pytest.raises(AttributeError, match="name"):
+        convert({"id": 1}, ctx)
+
+    class Defaults(Schema):
+        id: int
+        note: str = "none"
+
+    assert api_out.compile_schema(Defaults)({"id": 4}, ctx) == {"id": 4, "note": "none"}
+
+    class Ordered(dict):
+        pass
+
+    assert convert(Ordered(id=5, name="五"), ctx) == {"id": 5, "name": "五"}  # a dict subclass: the walk
+
+
 def test_a_manager_is_listed():
     class Obj:
         id = 1
@@ -135,6 +158,7 @@ def test_the_renderer_writes_values_as_djangos_encoder_did():
     data = {
         "at": dt.datetime(2026, 12, 3, 1, 2, 3, 456789, tzinfo=dt.UTC),
         "whole": dt.datetime(2026, 12, 3, 1, 2, 3, tzinfo=dt.timezone(dt.timedelta(hours=9))),
+        "naive": dt.datetime(2026, 12, 3, 1, 2, 3, 450000),
         "day": dt.date(2026, 12, 3),
         "time": dt.time(9, 30),
         "amount": Decimal("1.50"),
@@ -146,4 +170,5 @@ def test_the_renderer_writes_values_as_djangos_encoder_did():
     assert json.loads(out) == json.loads(json.dumps(data, cls=NinjaJSONEncoder))
     assert json.loads(out)["at"] == "2026-12-03T01:02:03.456Z"
     assert json.loads(out)["whole"] == "2026-12-03T01:02:03+09:00"
+    assert json.loads(out)["naive"] == "2026-12-03T01:02:03.450"
     assert "髙橋①㈱".encode() in out  # UTF-8 text, not \u escapes

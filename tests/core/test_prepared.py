@@ -9,7 +9,7 @@ from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 
 from daifuku.core import auth, prepared
-from daifuku.core.models import ApiToken
+from daifuku.core.models import ApiToken, User
 from daifuku.customers.models import Company, Contact
 from tests.factories import CompanyFactory, ContactFactory, UserFactory
 
@@ -186,9 +186,27 @@ def test_the_faster_sqlite_datetime_converter_equals_djangos():
         "2026-12-03 01:02:03.456789",
         "2026-12-03T01:02:03+09:00",
         "2026-12-03 1:02:03",  # fromisoformat refuses it; Django's pattern reads it
-        dt.datetime(2026, 12, 3, 1, 2, 3),
+        dt.datetime(2026, 12, 3, 1, 2, 3),  # what the sqlite3 module hands over for a datetime column
+        dt.datetime(2026, 12, 3, 1, 2, 3, 456789),
+        dt.datetime(2026, 12, 3, 1, 2, 3, tzinfo=dt.timezone(dt.timedelta(hours=9))),
     ):
         assert faster(value, None, wrapper) == django_converter(value, None, wrapper)
         assert repr(faster(value, None, wrapper)) == repr(django_converter(value, None, wrapper))
     date_converter = wrapper.ops.convert_datefield_value
     assert prepared._faster(date_converter, wrapper) == date_converter  # only datetimes are replaced
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's datetime converter only")
+def test_datetimes_of_a_fetch_arrive_parsed_and_leave_aware():
+    # The sqlite3 module parses columns declared datetime (Django connects with PARSE_DECLTYPES), so
+    # the faster converter mostly sees naive datetimes: they leave in UTC, as Django's make_aware does.
+    user = UserFactory()
+    User.objects.filter(pk=user.pk).update(last_login=dt.datetime(2026, 12, 3, 1, 2, 3, 4, tzinfo=dt.UTC))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_login FROM core_user WHERE id = %s", [user.pk])
+        (raw,) = cursor.fetchone()
+    assert type(raw) is dt.datetime and raw.tzinfo is None
+    plan = prepared.plan(("test-last-login",), lambda: User.objects.filter(pk=prepared.arg(0)))
+    (found,) = plan.fetch([user.pk])
+    assert found.last_login == dt.datetime(2026, 12, 3, 1, 2, 3, 4, tzinfo=dt.UTC)
+    assert found.last_login.tzinfo is dt.UTC

@@ -4,6 +4,7 @@ import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from daifuku.core.models import ApiToken, AuditEntry
@@ -808,6 +809,47 @@ def test_company_list_query_count_is_constant(admin, rep_a, rows, django_assert_
         response = client.get("/api/v1/companies", {"limit": 200})
     # then
     assert len(response.json()["items"]) == rows
+
+
+def test_list_reads_only_the_columns_its_references_show(admin, rep_a, rep_b):
+    # given: a parent company outside rep_a's scope and one inside, an owner with a login time
+    hidden_parent = CompanyFactory(owner=rep_b, name="秘密", legal_form="kk")
+    shown_parent = CompanyFactory(owner=rep_a, name="親会社", legal_form="kk", legal_form_position="after")
+    CompanyFactory(owner=rep_a, parent=hidden_parent, name_kana="ア")
+    CompanyFactory(owner=rep_a, parent=shown_parent, name_kana="イ")
+    rep_a.last_login = timezone.now()
+    rep_a.save(update_fields=["last_login"])
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        response = bearer(rep_a).get("/api/v1/companies", {"sort": "kana"})
+    # then: references as before (the hidden parent without its name); the page's rows read no
+    # password hash, login time or parent company address
+    items = {item["name_kana"]: item for item in response.json()["items"] if item["name_kana"] in "アイ"}
+    assert items["ア"]["parent"] is None
+    assert items["イ"]["parent"] == {"id": shown_parent.pk, "name": "親会社株式会社"}
+    assert items["イ"]["owner"] == {"id": rep_a.pk, "name": rep_a.display_name}
+    rows_sql = next(q["sql"] for q in queries.captured_queries if '"street"' in q["sql"])
+    assert '"password"' not in rows_sql and '"last_login"' not in rows_sql
+    assert '"street"' in rows_sql  # the companies' own
+    assert rows_sql.count('"street"') == 1  # …but not their parents'
+
+
+def test_industry_names_follow_the_language(rep_a):
+    # given
+    industry = Industry.objects.get(code="E")
+    CompanyFactory(owner=rep_a, industry=industry)
+    rep_a.language = "en"
+    rep_a.save(update_fields=["language"])
+    client = Client()
+    client.force_login(rep_a)
+    # when
+    english = client.get("/api/v1/companies").json()["items"][0]["industry"]
+    japanese = bearer(rep_a).get("/api/v1/companies", HTTP_ACCEPT_LANGUAGE="ja").json()["items"][0]
+    japanese = japanese["industry"]
+    # then
+    assert english == {"id": industry.pk, "code": "E", "name": industry.name_en}
+    assert japanese == {"id": industry.pk, "code": "E", "name": industry.name}
+    assert industry.name_en and industry.name_en != industry.name
 
 
 @pytest.mark.parametrize("rows", [5, 30])

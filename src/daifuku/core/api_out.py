@@ -159,9 +159,14 @@ def compile_schema(schema: type[Schema]) -> Compiled:
         return result
 
     generated: list[Compiled] = []
+    from_dict: list[Compiled] = []
 
     def compiled(obj: Any, context: dict[str, Any]) -> dict[str, Any]:
-        if isinstance(obj, dict) or not generated:
+        if not generated:
+            return walk(obj, context)
+        if type(obj) is dict:
+            return from_dict[0](obj, context)
+        if isinstance(obj, dict):
             return walk(obj, context)
         return generated[0](obj, context)
 
@@ -174,11 +179,20 @@ def compile_schema(schema: type[Schema]) -> Compiled:
             default = field.default
         steps.append((name, resolvers.get(name), alias or name, _converter(field.annotation), default))
     generated.append(_generate(schema, steps))
+    # A dict (what a ``resolve_*`` returns for a nested schema: an owner's {"id", "name"}) is read by
+    # key the same way, unless a resolver would need the walk's getter.
+    dict_ready = all(r is None or getattr(r, "_static", False) for _n, r, *_rest in steps)
+    from_dict.append(_generate(schema, steps, by_key=True) if dict_ready else walk)
     return compiled
 
 
-def _generate(schema: type[Schema], steps: list[tuple[str, Any, str, Converter, Any]]) -> Compiled:
-    """The steps as one function's source: ``result[name] = …`` per field, in order."""
+def _generate(
+    schema: type[Schema], steps: list[tuple[str, Any, str, Converter, Any]], *, by_key: bool = False
+) -> Compiled:
+    """The steps as one function's source: ``result[name] = …`` per field, in order.
+
+    ``by_key``: the object is a plain dict, each field read as ``obj[key]`` (a missing key is the
+    ``AttributeError`` that :func:`_read` raises)."""
     names: dict[str, Any] = {"_Getter": _Getter, "_finish": _finish}
     lines = ["def generated(obj, context):", "    result = {}"]
     if any(r is not None and not getattr(r, "_static", False) for _n, r, *_rest in steps):
@@ -197,9 +211,12 @@ def _generate(schema: type[Schema], steps: list[tuple[str, Any, str, Converter, 
             lines.append(f"    result[{key}] = c{i}(r{i}(getter), context)")
             continue
         kinds = _exact_kinds(schema.model_fields[name].annotation)
-        lines += ["    try:", f"        value = getattr(obj, {attr!r})", "    except AttributeError:"]
+        if by_key:
+            lines += ["    try:", f"        value = obj[{attr!r}]", "    except KeyError:"]
+        else:
+            lines += ["    try:", f"        value = getattr(obj, {attr!r})", "    except AttributeError:"]
         if default is PydanticUndefined:
-            lines.append("        raise")
+            lines.append(f"        raise AttributeError({attr!r}) from None" if by_key else "        raise")
         else:
             lines.append(f"        result[{key}] = d{i}() if callable(d{i}) else d{i}")
         lines.append("    else:")
@@ -211,7 +228,8 @@ def _generate(schema: type[Schema], steps: list[tuple[str, Any, str, Converter, 
         else:
             lines.append(f"        result[{key}] = c{i}(_finish(value), context)")
     lines.append("    return result")
-    code = compile("\n".join(lines), f"<api_out {schema.__module__}.{schema.__qualname__}>", "exec")
+    label = f"<api_out {schema.__module__}.{schema.__qualname__}{' by key' if by_key else ''}>"
+    code = compile("\n".join(lines), label, "exec")
     exec(code, names)  # noqa: S102  (source built above from the schema's field names only)
     return names["generated"]  # type: ignore[no-any-return]
 

@@ -17,6 +17,7 @@ from ninja import Query, Router, Status
 
 from daifuku.core import api_out, visibility
 from daifuku.core.models import User
+from daifuku.core.selectors import USER_REF_FIELDS, refs_only
 from daifuku.customers import merge, selectors, services
 from daifuku.customers.schemas import (
     CompanyCreateIn,
@@ -84,7 +85,8 @@ def company_list(request: HttpRequest, params: Query[CompanyQuery]) -> HttpRespo
         tag=params.tag,
     )
     qs = selectors.company_list(user=_user(request), filters=filters, sort=params.sort)
-    page = _page(qs.select_related("parent"), sort=params.sort, limit=params.limit, cursor=params.cursor)
+    qs = refs_only(qs.select_related("parent"), owner=USER_REF_FIELDS, parent=selectors.COMPANY_REF_FIELDS)
+    page = _page(qs, sort=params.sort, limit=params.limit, cursor=params.cursor)
     selectors.attach_tag_names(page["items"])
     return api_out.respond(request, CompanyPage, page)
 
@@ -164,6 +166,7 @@ def contact_list(request: HttpRequest, params: Query[ContactQuery]) -> HttpRespo
         prefecture=params.prefecture,
     )
     qs = selectors.contact_list(user=_user(request), filters=filters, sort=params.sort)
+    qs = refs_only(qs, owner=USER_REF_FIELDS, company=selectors.COMPANY_REF_FIELDS[:3])
     page = _page(qs, sort=params.sort, limit=params.limit, cursor=params.cursor)
     selectors.attach_tag_names(page["items"])
     return api_out.respond(request, ContactPage, page)

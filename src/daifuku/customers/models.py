@@ -30,9 +30,11 @@ class Industry(models.Model):
     def __str__(self) -> str:
         from django.utils.translation import get_language
 
-        if (get_language() or "ja").startswith("en") and self.name_en:
-            return self.name_en
-        return self.name
+        return self.label(english=(get_language() or "ja").startswith("en"))
+
+    def label(self, *, english: bool) -> str:
+        """The name in English where there is one and English is asked for, else Japanese."""
+        return self.name_en if english and self.name_en else self.name
 
 
 class Tag(models.Model):

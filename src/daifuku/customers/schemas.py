@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from django.utils.translation import get_language
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
@@ -65,6 +66,19 @@ def _tag_names(obj: Any) -> list[str]:
     return names if names is not None else [tag.name for tag in obj.tags.all()]
 
 
+def _english(context: dict[str, Any] | None) -> bool:
+    """Is the response in English? Asked of Django once per response (50 rows, one answer)."""
+    if context is None:
+        return (get_language() or "ja").startswith("en")
+    english = context.get(_ENGLISH)
+    if english is None:
+        english = context[_ENGLISH] = (get_language() or "ja").startswith("en")
+    return bool(english)
+
+
+_ENGLISH = "daifuku_english"
+
+
 # Companies
 
 
@@ -114,9 +128,11 @@ class CompanyOut(Schema):
         return None if obj.capital is None else int(obj.capital)
 
     @staticmethod
-    def resolve_industry(obj: Any) -> dict[str, Any] | None:
+    def resolve_industry(obj: Any, context: Any) -> dict[str, Any] | None:
         industry = obj.industry
-        return None if industry is None else {"id": industry.pk, "code": industry.code, "name": str(industry)}
+        if industry is None:
+            return None
+        return {"id": industry.pk, "code": industry.code, "name": industry.label(english=_english(context))}
 
     @staticmethod
     def resolve_parent(obj: Any, context: Any) -> dict[str, Any] | None:

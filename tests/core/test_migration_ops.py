@@ -56,13 +56,17 @@ def test_the_migrated_database_has_no_single_column_index_on_those_keys():
 
 
 @pytest.mark.django_db(transaction=True)  # SQLite's schema editor refuses to run inside a transaction
-def test_postgresql_only_runs_its_sql_on_postgresql_and_leaves_the_state_alone():
+@pytest.mark.parametrize(
+    ("name", "vendor", "label"),
+    [("PostgreSQLOnly", "postgresql", "PostgreSQL"), ("SQLiteOnly", "sqlite", "SQLite")],
+)
+def test_vendor_only_runs_its_sql_on_its_database_and_leaves_the_state_alone(name, vendor, label):
     # given
     from django.db.migrations.state import ProjectState
 
-    from daifuku.core.migration_ops import PostgreSQLOnly
+    from daifuku.core import migration_ops
 
-    op = PostgreSQLOnly(
+    op = getattr(migration_ops, name)(
         'CREATE INDEX "test_pg_only_idx" ON "core_team" ("name", "id")', 'DROP INDEX "test_pg_only_idx"'
     )
     state = ProjectState.from_apps(apps)
@@ -77,17 +81,17 @@ def test_postgresql_only_runs_its_sql_on_postgresql_and_leaves_the_state_alone()
     op.state_forwards("core", state)
     with connection.schema_editor() as editor:
         op.database_forwards("core", editor, before, state)
-    # then: the index on PostgreSQL only; the project state unchanged
-    assert index_exists() == (connection.vendor == "postgresql")
+    # then: the index on its database only; the project state unchanged
+    assert index_exists() == (connection.vendor == vendor)
     assert state.models == before.models
     # when: backwards
     with connection.schema_editor() as editor:
         op.database_backwards("core", editor, state, before)
     # then
     assert index_exists() is False
-    assert op.describe().startswith("PostgreSQL only: CREATE INDEX")
+    assert op.describe().startswith(f"{label} only: CREATE INDEX")
     assert op.deconstruct() == (
-        "PostgreSQLOnly",
+        name,
         [],
         {"sql": op.sql, "reverse_sql": op.reverse_sql},
     )

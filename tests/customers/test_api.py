@@ -880,9 +880,9 @@ def test_team_scoped_company_list_is_read_by_ids_in_kana_order(
     CompanyFactory(owner=UserFactory(team=team_b), name_kana="イ")  # another team's: not visible
     client = Client()
     client.force_login(rep_a)
-    # when: session, user, role scopes, (PostgreSQL: the owner half's ids), the page's ids (union of the
-    # team and owner halves), its rows, their tags
-    with django_assert_num_queries(7 if connection.vendor == "postgresql" else 6):
+    # when: session, user, role scopes, the owner half's ids, the page's ids (union of the team and owner
+    # halves), its rows, their tags
+    with django_assert_num_queries(7):
         response = client.get("/api/v1/companies", {"limit": 200})
     # then
     kana = [item["name_kana"] for item in response.json()["items"]]

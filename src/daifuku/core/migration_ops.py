@@ -68,6 +68,8 @@ class PostgreSQLOnly(Operation):
 
     reduces_to_sql = True
     reversible = True
+    vendor = "postgresql"
+    label = "PostgreSQL"
 
     def __init__(self, sql: str, reverse_sql: str) -> None:
         self.sql, self.reverse_sql = sql, reverse_sql
@@ -79,24 +81,32 @@ class PostgreSQLOnly(Operation):
         """Nothing: the models do not change (the index is the database's business alone)."""
 
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
-        if schema_editor.connection.vendor == "postgresql":
+        if schema_editor.connection.vendor == self.vendor:
             schema_editor.execute(self.sql)
 
     def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
-        if schema_editor.connection.vendor == "postgresql":
+        if schema_editor.connection.vendor == self.vendor:
             schema_editor.execute(self.reverse_sql)
 
     def describe(self) -> str:
-        return "PostgreSQL only: " + self.sql[:60]
+        return f"{self.label} only: " + self.sql[:60]
 
 
-def owner_team_index(table: str, name: str) -> PostgreSQLOnly:
-    """PostgreSQL: an (owner, team, id) index of the live rows, for ``visibility._owner_outside_ids``.
+class SQLiteOnly(PostgreSQLOnly):
+    """:class:`PostgreSQLOnly` for SQLite: SQL run on SQLite only (an index PostgreSQL already has)."""
+
+    vendor = "sqlite"
+    label = "SQLite"
+
+
+def owner_team_index(table: str, name: str, *, only: type[PostgreSQLOnly] = PostgreSQLOnly) -> PostgreSQLOnly:
+    """An (owner, team, id) index of the live rows, for ``visibility._owner_outside_ids``, on the
+    database of ``only`` (PostgreSQL got it first; SQLite in a later migration).
 
     The id makes the ranges index-only scans: without it the planner, which takes owner and team for
     independent (a rep's 13,075 companies × the share of teams below theirs = 4,741 rows expected,
     0 found), preferred an (owner, sort key, id, team) index that holds the id, and sorted."""
-    return PostgreSQLOnly(
+    return only(
         f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("owner_id", "team_id", "id") '
         'WHERE "deleted_at" IS NULL',
         f'DROP INDEX IF EXISTS "{name}"',

@@ -92,14 +92,20 @@ class Plan:
             ]
         self.prefetch = tuple(queryset._prefetch_related_lookups)  # type: ignore[attr-defined]
 
+    def bind(self, args: Sequence[Any] = ()) -> list[Any]:
+        """The plan's parameters with ``args`` where :func:`arg` marked them (for :attr:`sql` used as
+        part of a larger statement; plans with an id list are for :meth:`fetch` only)."""
+        params = list(self.params)
+        for position, index in self.slots:
+            params[position] = args[index]
+        return params
+
     def fetch(self, args: Sequence[Any] = (), *, ids: Sequence[Any] = ()) -> list[Any]:
         """The results for these values (``args`` for :func:`arg`, ``ids`` for :func:`id_list`).
 
         A ``select_related`` record that several rows share (the same owner, team, industry) is built
         once and shared by those rows, where Django builds one per row: results are for reading."""
-        params = list(self.params)
-        for position, index in self.slots:
-            params[position] = args[index]
+        params = self.bind(args)
         sql = self.sql
         if self.ids_at is not None:
             if not ids:

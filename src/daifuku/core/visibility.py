@@ -233,14 +233,15 @@ def _split(queryset: models.QuerySet[Any]) -> tuple[models.QuerySet[Any], _Halve
     Django's ``exclude`` — written on the base table's columns. None when the scope is not on the
     model's own columns or :func:`scope_halves` would give none.
 
-    On PostgreSQL the owner half is narrowed to an id list when it is small. PostgreSQL tests
-    ``team ≠ T`` and the list's other filters only after reading each row of my records, so the owner
-    half's walk read every one of them when few or none pass: a rep with 51,793 contacts, all in their
-    own team, waited 145 ms for the half of a filtered list that had no rows. Its ids without the
-    list's filters come from three ranges of an (owner, team, id) index (:func:`_owner_outside_ids`: my
-    live records outside the team — usually none, or a handful); the half is then dropped or read by
-    those ids, with every filter still applied. More than :data:`OWNER_HALF_IDS` keeps the walk.
-    SQLite tests the team inside the index before reading a row, so it walks as before.
+    The owner half is narrowed to an id list when it is small. Its walk reads every one of my records
+    when few or none pass ``team ≠ T``: PostgreSQL reads each row before testing the team and the
+    list's other filters (a rep with 51,793 contacts, all in their own team, waited 145 ms for the
+    half of a filtered list that had no rows); SQLite tests the team inside the index but still steps
+    through all of my entries (0.83 ms a page for the busiest rep's 13,075 companies at 1m). Its ids
+    without the list's filters come from three ranges of an (owner, team, id) index
+    (:func:`_owner_outside_ids`: my live records outside the team — usually none, or a handful); the
+    half is then dropped or read by those ids, with every filter still applied. More than
+    :data:`OWNER_HALF_IDS` keeps the walk.
     """
     scope = _bounding_scope(queryset)
     if scope is None:
@@ -261,8 +262,6 @@ def _split(queryset: models.QuerySet[Any]) -> tuple[models.QuerySet[Any], _Halve
     base.query.where.children.remove(scope_node)  # a clone's own copy of the condition
     halves: _Halves = [(f"{team} = %s", [team_id])]
     owner_half = (f"{owner} = %s AND NOT ({team} = %s AND {team} IS NOT NULL)", [owner_id, team_id])
-    if connection.vendor != "postgresql":
-        return base, [*halves, owner_half]
     ids = _owner_outside_ids(model, queryset.db, owner_col, owner_id, team_col, team_id)
     if len(ids) > OWNER_HALF_IDS:
         return base, [*halves, owner_half]
@@ -277,24 +276,35 @@ def _split(queryset: models.QuerySet[Any]) -> tuple[models.QuerySet[Any], _Halve
 def _owner_outside_ids(
     model: type[models.Model], db: str, owner_col: str, owner_id: Any, team_col: str, team_id: Any
 ) -> list[Any]:
-    """PostgreSQL: up to ``OWNER_HALF_IDS + 1`` ids of my live records whose team is not ``team_id``.
+    """Up to ``OWNER_HALF_IDS + 1`` ids of my live records whose team is not ``team_id``.
 
-    "team ≠ T" is no range of an index, so a query with it read every one of my records (7 ms for a
-    rep with 51,793 contacts, on every page of every list). Written as its three ranges — team < T,
-    team > T, team IS NULL — each in the order of an (owner, team, id) index, it reads only the records
-    it returns. Tables with many records per owner carry such an index (PostgreSQL only: SQLite
-    splits without this query); elsewhere each range is still a correct, if slower, query.
+    "team ≠ T" is no range of an index, so a query with it read every one of my records (PostgreSQL:
+    7 ms for a rep with 51,793 contacts, on every page of every list). Written as its three ranges —
+    team < T, team > T, team IS NULL — each in the order of an (owner, team, id) index, it reads only
+    the records it returns. Tables with many records per owner carry such an index (customers 0010 and
+    0011, sales 0015 and 0016); elsewhere each range is still a correct, if slower, query.
     """
-    mine = model._base_manager.using(db).filter(**{owner_col: owner_id})
-    if any(f.name == "deleted_at" for f in model._meta.concrete_fields):
-        mine = mine.filter(deleted_at__isnull=True)  # the partial indexes hold live rows only
-    mine = mine.order_by(owner_col, team_col).values_list("pk", flat=True)
     limit = OWNER_HALF_IDS + 1
-    below, above, unfiled = (
-        mine.filter(**{f"{team_col}__{lookup}": value})[:limit]
-        for lookup, value in (("lt", team_id), ("gt", team_id), ("isnull", True))
-    )
-    return list(below.union(above, unfiled, all=True))
+
+    def build(lookup: str) -> models.QuerySet[Any]:
+        mine = model._base_manager.filter(**{owner_col: prepared.arg(0)})
+        if any(f.name == "deleted_at" for f in model._meta.concrete_fields):
+            mine = mine.filter(deleted_at__isnull=True)  # the partial indexes hold live rows only
+        value = True if lookup == "isnull" else prepared.arg(1)
+        ranged = mine.filter(**{f"{team_col}__{lookup}": value}).order_by(owner_col, team_col)
+        return ranged.values_list("pk")[:limit]
+
+    parts, params = [], []
+    for lookup in ("lt", "gt", "isnull"):
+        # Compiled once per connection (compiling the three took 0.7 ms; running them 4 µs). Each range
+        # is a subquery of its own: SQLite allows no LIMIT on a compound statement's member.
+        key = ("owner_outside", model, owner_col, team_col, limit, lookup)
+        plan = prepared.plan(key, lambda lookup=lookup: build(lookup), db=db)
+        parts.append(f"SELECT * FROM ({plan.sql}) AS owner_range_{len(parts)}")  # noqa: S608
+        params += plan.bind([owner_id, team_id])
+    with connections[db].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _search_match(queryset: models.QuerySet[Any]) -> Any:

@@ -1,4 +1,4 @@
-"""``daifuku.asgi``: Django's WSGI application served to ASGI servers through a2wsgi's thread pool."""
+"""``daifuku.asgi``: Django's WSGI application served to ASGI servers from a fixed pool of threads."""
 
 import asyncio
 import json
@@ -77,3 +77,113 @@ def test_asgi_application_passes_request_bodies_to_the_api(seeded):
     company = Company.objects.get(name="経由商事")
     assert json.loads(answer)["id"] == company.pk
     assert company.owner == user
+
+
+def _bridge_messages(view, path: str = "/x") -> tuple[list[dict], list[str]]:
+    """The ASGI messages a ThreadPoolBridge sends for a WSGI application answering with ``view()``, and
+    the names of the threads that produced the body and closed the response."""
+    import threading
+
+    from daifuku.asgi import ThreadPoolBridge
+
+    threads: list[str] = []
+
+    def wsgi_app(environ, start_response):
+        response = view(threads)
+        start_response(f"{response.status_code} OK", list(response.items()))
+        original_close = response.close
+
+        def close():
+            threads.append("closed in " + threading.current_thread().name)
+            original_close()
+
+        response.close = close
+        return response
+
+    bridge = ThreadPoolBridge(wsgi_app, workers=2)
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+    async def run() -> list[dict]:
+        communicator = ApplicationCommunicator(bridge, scope)
+        await communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
+        messages = [await communicator.receive_output(timeout=10)]
+        while messages[-1]["type"] == "http.response.start" or messages[-1].get("more_body"):
+            messages.append(await communicator.receive_output(timeout=10))
+        await communicator.wait(timeout=5)
+        return messages
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        messages = pool.submit(asyncio.run, run()).result()
+    bridge.executor.shutdown()
+    return messages, threads
+
+
+def test_bridge_sends_a_whole_response_at_once_with_its_length():
+    from django.http import HttpResponse
+
+    # when
+    messages, threads = _bridge_messages(
+        lambda threads: HttpResponse("大福帳".encode(), content_type="text/plain")
+    )
+    # then: the start and the whole body, nothing more; closed in a pool thread
+    assert [m["type"] for m in messages] == ["http.response.start", "http.response.body"]
+    assert messages[0]["status"] == 200
+    assert (b"content-length", b"9") in messages[0]["headers"]
+    assert (b"content-type", b"text/plain") in messages[0]["headers"]
+    assert messages[1] == {"type": "http.response.body", "body": "大福帳".encode()}
+    assert len(threads) == 1 and threads[0].startswith("closed in WSGI")
+
+
+def test_bridge_streams_a_streamed_response_chunk_by_chunk_from_its_thread():
+    import threading
+
+    from django.http import StreamingHttpResponse
+
+    def view(threads):
+        def chunks():
+            for n in range(3):
+                threads.append(f"chunk {n} in " + threading.current_thread().name)
+                yield f"行{n}\n".encode()
+
+        return StreamingHttpResponse(chunks(), content_type="text/csv", status=200)
+
+    # when
+    messages, threads = _bridge_messages(view)
+    # then: one message per chunk (no length: the size is not known before the end), then the end
+    assert [m["type"] for m in messages] == ["http.response.start"] + ["http.response.body"] * 4
+    assert not any(name == b"content-length" for name, _value in messages[0]["headers"])
+    assert [m["body"] for m in messages[1:]] == ["行0\n".encode(), "行1\n".encode(), "行2\n".encode(), b""]
+    assert [m.get("more_body", False) for m in messages[1:]] == [True, True, True, False]
+    # the chunks were made, and the response closed, in the request's own pool thread
+    thread_names = {line.rsplit(" in ", 1)[1] for line in threads}
+    assert len(thread_names) == 1 and thread_names.pop().startswith("WSGI")
+    assert threads[-1].startswith("closed in ")
+
+
+def test_bridge_answers_the_lifespan_protocol():
+    from daifuku.asgi import application
+
+    async def run() -> list[dict]:
+        communicator = ApplicationCommunicator(application, {"type": "lifespan"})
+        await communicator.send_input({"type": "lifespan.startup"})
+        started = await communicator.receive_output(timeout=5)
+        await communicator.send_input({"type": "lifespan.shutdown"})
+        stopped = await communicator.receive_output(timeout=5)
+        return [started, stopped]
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(asyncio.run, run()).result() == [
+            {"type": "lifespan.startup.complete"},
+            {"type": "lifespan.shutdown.complete"},
+        ]

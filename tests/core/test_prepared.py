@@ -210,3 +210,77 @@ def test_datetimes_of_a_fetch_arrive_parsed_and_leave_aware():
     (found,) = plan.fetch([user.pk])
     assert found.last_login == dt.datetime(2026, 12, 3, 1, 2, 3, 4, tzinfo=dt.UTC)
     assert found.last_login.tzinfo is dt.UTC
+
+
+# query_key / compiled: SQL of plain list queries compiled once per (query, values)
+
+
+def _sql(queryset):
+    sql, params = queryset.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def test_query_keys_hold_the_values_and_tell_apart_what_compiles_differently():
+    base = Company.objects.filter(deleted_at__isnull=True).order_by("kana_key", "id")
+    same = [base.filter(status="active"), Company.objects.filter(deleted_at__isnull=True, status="active")]
+    same[1] = same[1].order_by("kana_key", "id")
+    differing = [
+        base,
+        base.filter(status="lost"),
+        base.filter(status="active", rank="A"),
+        base.filter(status__in=["active", "lost"]),
+        base.filter(status__in=("active",)),
+        base.exclude(status="active"),
+        base.filter(status="active").order_by("-kana_key", "-id"),
+        base.filter(capital__gt=100),
+        base.filter(capital__gte=100),
+        base.filter(owner=UserFactory()),  # a model instance: the lookup holds its pk
+        Contact.objects.filter(deleted_at__isnull=True).order_by("kana_key", "id"),
+    ]
+    keys = [prepared.query_key(qs) for qs in [*same, *differing]]
+    assert None not in keys
+    assert keys[0] == keys[1]
+    assert len(set(keys[1:])) == len(differing) + 1
+    # one key, one SQL
+    assert _sql(same[0]) == _sql(same[1])
+
+
+@pytest.mark.parametrize(
+    "queryset",
+    [
+        lambda: Company.objects.filter(owner__team__name="東京"),  # a join
+        lambda: Company.objects.filter(tags__name="重要"),
+        lambda: Company.objects.annotate(n=Count("contacts")),
+        lambda: Company.objects.order_by("?"),
+        lambda: Company.objects.all()[:5],
+        lambda: Company.objects.values_list("pk"),
+        lambda: Company.objects.distinct(),
+    ],
+)
+def test_query_key_is_none_for_what_it_cannot_tell(db, queryset):
+    assert prepared.query_key(queryset()) is None
+
+
+def test_compiled_sql_is_reused_per_key_and_the_cache_starts_over_when_full(db, monkeypatch):
+    # given
+    monkeypatch.setattr(prepared, "_COMPILED", {})
+    monkeypatch.setattr(prepared, "COMPILED_MAX", 2)
+    calls = []
+
+    def compile_for(qs):
+        def compile_sql():
+            calls.append(qs)
+            return qs.query.sql_with_params()
+
+        return compile_sql
+
+    first = Company.objects.filter(status="active")
+    second = Company.objects.filter(status="lost")
+    # when
+    got = [prepared.compiled(("t", prepared.query_key(qs)), compile_for(qs)) for qs in (first, second, first)]
+    # then: compiled twice, the third answered from the cache; each what Django compiles
+    assert calls == [first, second]
+    assert got == [_sql(first), _sql(second), _sql(first)]
+    third = Company.objects.filter(status="prospect")
+    prepared.compiled(("t", prepared.query_key(third)), compile_for(third))
+    assert len(prepared._COMPILED) == 1  # full at 2: started over

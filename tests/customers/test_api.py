@@ -830,6 +830,7 @@ def test_list_reads_only_the_columns_its_references_show(admin, rep_a, rep_b):
     assert items["イ"]["owner"] == {"id": rep_a.pk, "name": rep_a.display_name}
     rows_sql = next(q["sql"] for q in queries.captured_queries if '"street"' in q["sql"])
     assert '"password"' not in rows_sql and '"last_login"' not in rows_sql
+    assert '"core_team"."created_at"' not in rows_sql and '"core_team"."name"' in rows_sql
     assert '"street"' in rows_sql  # the companies' own
     assert rows_sql.count('"street"') == 1  # …but not their parents'
 

@@ -16,15 +16,18 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 from collections.abc import Callable, Hashable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import connections, models
 from django.db.models.base import ModelState
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Col, RawSQL
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.lookups import Lookup
 from django.db.models.query import ModelIterable, ValuesListIterable, prefetch_related_objects
 from django.db.models.signals import post_init, pre_init
+from django.db.models.sql.where import ExtraWhere, WhereNode
 
 _IDS = "__daifuku_prepared_ids__"
 _ARG = "__daifuku_prepared_arg_"
@@ -334,3 +337,79 @@ def by_pks(queryset: models.QuerySet[Any], ids: Sequence[Any]) -> dict[Any, Any]
         return base.filter(pk__in=id_list()).order_by()
 
     return {obj.pk: obj for obj in plan(key, build, db=queryset.db).fetch(ids=ids)}
+
+
+# Compiled SQL of list queries whose every condition is a plain column compared with plain values
+
+
+_PLAIN_VALUES = (int, str, bool, float, type(None), Decimal, dt.date, dt.datetime)
+_COMPILED: dict[Hashable, tuple[str, tuple[Any, ...]]] = {}
+COMPILED_MAX = 1024  # distinct (query, values) kept; the cache starts over when it is full
+
+
+def query_key(queryset: models.QuerySet[Any]) -> Hashable | None:
+    """What ``queryset``'s SQL depends on, values included, when that is easy to tell: one table (no
+    joins, annotations, extra selects, DISTINCT or slices) and a WHERE of plain columns compared with
+    plain values (=, <, IN, IS NULL …, in AND/OR/NOT groups, and ``extra(where=…)`` text). None
+    otherwise — the caller then compiles as usual.
+
+    Two querysets with the same key compile to the same SQL and parameters. A list page without filters
+    has the same key for every user (the scope is not part of it: ``visibility._split`` takes it out)."""
+    query = queryset.query
+    joined = [alias for alias, count in query.alias_refcount.items() if count]  # unused joins count 0
+    if (
+        len(joined) != 1
+        or query.annotations
+        or query.extra
+        or query.distinct
+        or query.combinator
+        or query.low_mark
+        or query.high_mark is not None
+        or query.group_by is not None
+        or query.values_select
+        or not all(type(item) is str for item in query.order_by)
+    ):
+        return None
+    where = _node_key(query.where)
+    if where is None:
+        return None
+    return (queryset.db, queryset.model, query.order_by, query.default_ordering, where)
+
+
+def _node_key(node: Any) -> Hashable | None:
+    if isinstance(node, WhereNode):
+        children = []
+        for child in node.children:
+            key = _node_key(child)
+            if key is None:
+                return None
+            children.append(key)
+        return ("node", node.connector, node.negated, tuple(children))
+    if isinstance(node, ExtraWhere):
+        if not all(type(p) in _PLAIN_VALUES for p in node.params):
+            return None
+        return ("extra", tuple(node.sqls), tuple(node.params))
+    if isinstance(node, Lookup) and type(node.lhs) is Col:
+        rhs = node.rhs
+        if type(rhs) in (list, tuple):
+            if not all(type(v) in _PLAIN_VALUES for v in rhs):
+                return None
+            rhs = ("values", tuple(rhs))
+        elif type(rhs) not in _PLAIN_VALUES:
+            return None
+        return (type(node), node.lhs.alias, node.lhs.target.column, type(node.rhs), rhs)
+    return None
+
+
+def compiled(
+    key: Hashable, compile_sql: Callable[[], tuple[str, Sequence[Any]]]
+) -> tuple[str, tuple[Any, ...]]:
+    """``compile_sql()``'s SQL and parameters, compiled once per ``key`` (from :func:`query_key` and
+    whatever else the caller added to the query)."""
+    found = _COMPILED.get(key)
+    if found is None:
+        if len(_COMPILED) >= COMPILED_MAX:
+            _COMPILED.clear()
+        sql, params = compile_sql()
+        found = _COMPILED[key] = (sql, tuple(params))
+    return found

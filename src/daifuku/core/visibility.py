@@ -526,13 +526,23 @@ def _ordered_sql(
         for alias, (_e, d, nf, nl) in zip(aliases, terms, strict=True)
     ]
     wanted = offset + limit
-    marked = queryset if halves is None else queryset.extra(where=[_HALF])  # noqa: S610  (a constant marker)
-    sql, compiled_params = (
-        marked.annotate(_page_pk=models.F("pk"), **aliases)
-        .order_by(*ordering)
-        .values_list("_page_pk", *aliases)[:wanted]
-        .query.sql_with_params()
-    )
+
+    def compile_sql() -> tuple[str, tuple[Any, ...]]:
+        marked = queryset if halves is None else queryset.extra(where=[_HALF])  # noqa: S610  (a constant marker)
+        return (
+            marked.annotate(_page_pk=models.F("pk"), **aliases)
+            .order_by(*ordering)
+            .values_list("_page_pk", *aliases)[:wanted]
+            .query.sql_with_params()
+        )
+
+    # Compiling was 0.2 ms of every list page; the same list (filters and their values, order, depth)
+    # compiles to the same SQL, for every user when the scope is split into halves.
+    key = prepared.query_key(queryset)
+    if key is None:
+        sql, compiled_params = compile_sql()
+    else:
+        sql, compiled_params = prepared.compiled(("page", key, halves is None, wanted), compile_sql)
     parts: list[str] = []
     params: list[Any] = []
     if halves is None:

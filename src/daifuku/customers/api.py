@@ -85,7 +85,12 @@ def company_list(request: HttpRequest, params: Query[CompanyQuery]) -> HttpRespo
         tag=params.tag,
     )
     qs = selectors.company_list(user=_user(request), filters=filters, sort=params.sort)
-    qs = refs_only(qs.select_related("parent"), owner=USER_REF_FIELDS, parent=selectors.COMPANY_REF_FIELDS)
+    qs = refs_only(
+        qs.select_related("parent"),
+        owner=USER_REF_FIELDS,
+        team=("name",),
+        parent=selectors.COMPANY_REF_FIELDS,
+    )
     page = _page(qs, sort=params.sort, limit=params.limit, cursor=params.cursor)
     selectors.attach_tag_names(page["items"])
     return api_out.respond(request, CompanyPage, page)
@@ -166,7 +171,7 @@ def contact_list(request: HttpRequest, params: Query[ContactQuery]) -> HttpRespo
         prefecture=params.prefecture,
     )
     qs = selectors.contact_list(user=_user(request), filters=filters, sort=params.sort)
-    qs = refs_only(qs, owner=USER_REF_FIELDS, company=selectors.COMPANY_REF_FIELDS[:3])
+    qs = refs_only(qs, owner=USER_REF_FIELDS, team=("name",), company=selectors.COMPANY_REF_FIELDS[:3])
     page = _page(qs, sort=params.sort, limit=params.limit, cursor=params.cursor)
     selectors.attach_tag_names(page["items"])
     return api_out.respond(request, ContactPage, page)

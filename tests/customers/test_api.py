@@ -830,9 +830,8 @@ def test_list_reads_only_the_columns_its_references_show(admin, rep_a, rep_b):
     assert items["イ"]["owner"] == {"id": rep_a.pk, "name": rep_a.display_name}
     rows_sql = next(q["sql"] for q in queries.captured_queries if '"street"' in q["sql"])
     assert '"password"' not in rows_sql and '"last_login"' not in rows_sql
-    assert '"core_team"."created_at"' not in rows_sql and '"core_team"."name"' in rows_sql
-    assert '"street"' in rows_sql  # the companies' own
-    assert rows_sql.count('"street"') == 1  # …but not their parents'
+    assert rows_sql.count('."created_at"') == 1  # the companies' own, not their teams' or owners'
+    assert rows_sql.count('."street"') == 1  # the companies' own, not their parents'
 
 
 def test_industry_names_follow_the_language(rep_a):
@@ -1018,3 +1017,59 @@ def test_lists_show_each_records_tags_in_name_order(admin, rep_a):
     expected = sorted(["東京", "重要", "大口"])
     assert {c["id"]: c["tags"] for c in companies} == {tagged.pk: expected, plain.pk: []}
     assert sorted(c["tags"] for c in contacts) == [[], ["東京"]]
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_list_items_equal_the_detail_of_each_company(rep_a, rep_b, language):
+    # given: companies with every field the list shows filled in, one with a parent rep_a may not see
+    industry = Industry.objects.get(code="E")
+    hidden = CompanyFactory(owner=rep_b, name="見えない親")
+    shown = CompanyFactory(owner=rep_a, name="見える親", legal_form="yk", legal_form_position="before")
+    full = CompanyFactory(
+        owner=rep_a,
+        name="髙橋商事",
+        name_kana="タカハシショウジ",
+        legal_form="kk",
+        legal_form_position="after",
+        corporate_number="1234567890123",
+        postal_code="1000001",
+        prefecture="東京都",
+        city="千代田区",
+        street="千代田1-1",
+        building="大福ビル3F",
+        phone="+81312345678",
+        fax="+81312345679",
+        email="info@example.jp",
+        website="https://example.jp",
+        sns={"x": "@takahashi"},
+        representative="髙橋 一郎",
+        capital=10_000_000,
+        employees=42,
+        is_listed=True,
+        fiscal_month=3,
+        industry=industry,
+        description="説明",
+        rank="A",
+        notes="メモ",
+        parent=shown,
+    )
+    full.tags.set([Tag.objects.create(name="東京"), Tag.objects.create(name="重要")])
+    CompanyFactory(owner=rep_a, parent=hidden, fax="+81612345678")
+    client = bearer(rep_a)
+    # when
+    listed = client.get("/api/v1/companies", {"limit": 200}, HTTP_ACCEPT_LANGUAGE=language).json()["items"]
+    # then: each item is what the detail endpoint (model instances through the schema) answers
+    assert len(listed) == 3  # not rep_b's company
+    for item in listed:
+        detail = client.get(f"/api/v1/companies/{item['id']}", HTTP_ACCEPT_LANGUAGE=language).json()
+        assert item == detail
+    by_name = {item["name"]: item for item in listed}
+    assert by_name["髙橋商事"]["fax_display"] == "03-1234-5679"
+    assert by_name["髙橋商事"]["parent"] == {"id": shown.pk, "name": "有限会社見える親"}
+    assert by_name["髙橋商事"]["tags"] == ["東京", "重要"]
+    assert by_name["髙橋商事"]["industry"]["name"] == (
+        industry.name_en if language == "en" else industry.name
+    )
+    assert [
+        item["parent"] for item in listed if item["name"] not in ("髙橋商事", "見える親", "見えない親")
+    ] == [None]

@@ -339,6 +339,19 @@ def by_pks(queryset: models.QuerySet[Any], ids: Sequence[Any]) -> dict[Any, Any]
     return {obj.pk: obj for obj in plan(key, build, db=queryset.db).fetch(ids=ids)}
 
 
+def values_by_pks(
+    model: type[models.Model], ids: Sequence[Any], fields: tuple[str, ...], *, db: str = "default"
+) -> dict[Any, tuple[Any, ...]]:
+    """``(pk, *fields)`` value rows of the records of ``ids``, by pk — fields as ``values_list`` names
+    them ("owner__last_name" through a join), converted as Django converts them. Like :func:`by_pks`
+    it applies no filters: for ids a scoped queryset has just produced."""
+
+    def build() -> models.QuerySet[Any]:
+        return model._base_manager.filter(pk__in=id_list()).order_by().values_list("pk", *fields)
+
+    return {row[0]: row for row in plan(("values_by_pks", model, fields), build, db=db).fetch(ids=ids)}
+
+
 # Compiled SQL of list queries whose every condition is a plain column compared with plain values
 
 

@@ -579,7 +579,12 @@ def _in_scope(user: Any, scope: str, owner_id: int | None, team_id: int | None) 
 
 
 def can_read(user: Any, obj: Any, object_type: str) -> bool:
-    return _in_scope(user, scope_for(user, object_type, "read"), obj.owner_id, obj.team_id)
+    return can_read_owned(user, object_type, obj.owner_id, obj.team_id)
+
+
+def can_read_owned(user: Any, object_type: str, owner_id: int | None, team_id: int | None) -> bool:
+    """:func:`can_read` of a record known by its owner and team (a list that reads values)."""
+    return _in_scope(user, scope_for(user, object_type, "read"), owner_id, team_id)
 
 
 def can_edit(user: Any, obj: Any, object_type: str) -> bool:

@@ -15,10 +15,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
+from daifuku.api import api
 from daifuku.core import api_out, visibility
 from daifuku.core.models import User
 from daifuku.core.selectors import USER_REF_FIELDS, refs_only
-from daifuku.customers import merge, selectors, services
+from daifuku.customers import api_rows, merge, selectors, services
 from daifuku.customers.schemas import (
     CompanyCreateIn,
     CompanyOut,
@@ -46,14 +47,19 @@ def _user(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
-def _page(qs: QuerySet[Any], *, sort: str, limit: int, cursor: str) -> dict[str, Any]:
-    """One keyset page: ``limit`` rows after ``cursor`` and the cursor of the next page (or None)."""
+def _after(qs: QuerySet[Any], sort: str, cursor: str) -> QuerySet[Any]:
+    """The rows after ``cursor`` (a field error for a cursor that is not one of ours)."""
     try:
-        qs = selectors.after_cursor(qs, cursor or None, sort)
+        return selectors.after_cursor(qs, cursor or None, sort)
     except (ValueError, TypeError, ValidationError):
         raise ValidationError(
             {"cursor": _("カーソルが不正です。next_cursor の値をそのまま渡してください。")}
         ) from None
+
+
+def _page(qs: QuerySet[Any], *, sort: str, limit: int, cursor: str) -> dict[str, Any]:
+    """One keyset page: ``limit`` rows after ``cursor`` and the cursor of the next page (or None)."""
+    qs = _after(qs, sort, cursor)
     rows = visibility.page_rows(qs, 0, limit + 1)
     next_cursor = selectors.cursor_for(rows[limit - 1], sort) if len(rows) > limit else None
     return {"items": rows[:limit], "next_cursor": next_cursor}
@@ -84,16 +90,13 @@ def company_list(request: HttpRequest, params: Query[CompanyQuery]) -> HttpRespo
         prefecture=params.prefecture,
         tag=params.tag,
     )
-    qs = selectors.company_list(user=_user(request), filters=filters, sort=params.sort)
-    qs = refs_only(
-        qs.select_related("parent"),
-        owner=USER_REF_FIELDS,
-        team=("name",),
-        parent=selectors.COMPANY_REF_FIELDS,
+    user = _user(request)
+    qs = _after(
+        selectors.company_list(user=user, filters=filters, sort=params.sort), params.sort, params.cursor
     )
-    page = _page(qs, sort=params.sort, limit=params.limit, cursor=params.cursor)
-    selectors.attach_tag_names(page["items"])
-    return api_out.respond(request, CompanyPage, page)
+    context = {"request": request, "response_status": 200}
+    page = api_rows.company_page(user, qs, limit=params.limit, sort=params.sort, context=context)
+    return api.create_response(request, page, status=200)  # items are CompanyOut's dump already
 
 
 @router.post("/companies", response={201: CompanyOut, **_WRITE}, summary="Create a company")

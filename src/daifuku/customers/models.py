@@ -34,7 +34,12 @@ class Industry(models.Model):
 
     def label(self, *, english: bool) -> str:
         """The name in English where there is one and English is asked for, else Japanese."""
-        return self.name_en if english and self.name_en else self.name
+        return self.label_of(self.name, self.name_en, english=english)
+
+    @staticmethod
+    def label_of(name: str, name_en: str, *, english: bool) -> str:
+        """``label`` from the two columns (lists that read values rather than industries)."""
+        return name_en if english and name_en else name
 
 
 class Tag(models.Model):
@@ -197,7 +202,12 @@ class Company(VersionedModel):
 
     @property
     def address(self) -> str:
-        return "".join(p for p in (self.prefecture, self.city, self.street, " " + self.building) if p.strip())
+        return self.address_of(self.prefecture, self.city, self.street, self.building)
+
+    @staticmethod
+    def address_of(prefecture: str, city: str, street: str, building: str) -> str:
+        """``address`` from the four columns (lists that read values rather than companies)."""
+        return "".join(p for p in (prefecture, city, street, " " + building) if p.strip())
 
     @property
     def phone_display(self) -> str:
@@ -349,7 +359,12 @@ class Contact(VersionedModel):
 
     @property
     def address(self) -> str:
-        return "".join(p for p in (self.prefecture, self.city, self.street, " " + self.building) if p.strip())
+        return self.address_of(self.prefecture, self.city, self.street, self.building)
+
+    @staticmethod
+    def address_of(prefecture: str, city: str, street: str, building: str) -> str:
+        """``address`` from the four columns (lists that read values rather than companies)."""
+        return "".join(p for p in (prefecture, city, street, " " + building) if p.strip())
 
     @property
     def mobile_phone_display(self) -> str:

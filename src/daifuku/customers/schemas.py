@@ -66,7 +66,7 @@ def _tag_names(obj: Any) -> list[str]:
     return names if names is not None else [tag.name for tag in obj.tags.all()]
 
 
-def _english(context: dict[str, Any] | None) -> bool:
+def english(context: dict[str, Any] | None) -> bool:
     """Is the response in English? Asked of Django once per response (50 rows, one answer)."""
     if context is None:
         return (get_language() or "ja").startswith("en")
@@ -132,7 +132,7 @@ class CompanyOut(Schema):
         industry = obj.industry
         if industry is None:
             return None
-        return {"id": industry.pk, "code": industry.code, "name": industry.label(english=_english(context))}
+        return {"id": industry.pk, "code": industry.code, "name": industry.label(english=english(context))}
 
     @staticmethod
     def resolve_parent(obj: Any, context: Any) -> dict[str, Any] | None:

@@ -303,7 +303,14 @@ def attach_tag_names(rows: list[Any]) -> list[Any]:
     """
     if not rows:
         return rows
-    model = type(rows[0])
+    names = tag_names_by_pk(type(rows[0]), [row.pk for row in rows])
+    for row in rows:
+        row.tag_names = names[row.pk]
+    return rows
+
+
+def tag_names_by_pk(model: type[Company] | type[Contact], pks: list[Any]) -> dict[Any, list[str]]:
+    """The tag names (sorted like ``Tag``) of these companies or contacts, by pk: one query."""
     column = f"{model._meta.model_name}_id"
 
     def pairs() -> QuerySet[Any]:
@@ -313,12 +320,11 @@ def attach_tag_names(rows: list[Any]) -> list[Any]:
             .values_list(column, "tag__name")
         )
 
-    names: dict[int, list[str]] = {row.pk: [] for row in rows}
-    for owner_id, name in prepared.plan(("tag_names", model), pairs).fetch(ids=list(names)):
-        names[owner_id].append(name)
-    for row in rows:
-        row.tag_names = names[row.pk]
-    return rows
+    names: dict[Any, list[str]] = {pk: [] for pk in pks}
+    if pks:
+        for owner_id, name in prepared.plan(("tag_names", model), pairs).fetch(ids=pks):
+            names[owner_id].append(name)
+    return names
 
 
 def tag_choices() -> QuerySet[Tag]:
@@ -371,8 +377,15 @@ def after_cursor(qs: QuerySet[Any], cursor: str | None, sort: str) -> QuerySet[A
 
 def cursor_for(obj: Any, sort: str) -> str:
     key_field, _id = _order(sort, COMPANY_SORTS)
-    value = getattr(obj, key_field.lstrip("-"))
-    return encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, obj.pk])
+    column = key_field.lstrip("-")
+    return cursor_from({column: getattr(obj, column)}, obj.pk, sort)
+
+
+def cursor_from(values: dict[str, Any], pk: Any, sort: str) -> str:
+    """:func:`cursor_for` of a row known by its sort columns' values (``kana_key`` …) and its pk."""
+    key_field, _id = _order(sort, COMPANY_SORTS)
+    value = values[key_field.lstrip("-")]
+    return encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, pk])
 
 
 # Web UI helpers (choices and names for the 履歴 tab)

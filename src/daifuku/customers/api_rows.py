@@ -1,0 +1,184 @@
+"""The company list of the API read as value rows: ``CompanyOut`` items without model instances.
+
+A 50-company page built model instances (with owner, team, industry and parent records) and then read
+them back attribute by attribute into ``CompanyOut``: 1.6 ms of Python at 1m, against 0.4 ms for the
+SQL. Here the page's rows are read as ``values_list`` tuples (one prepared statement) and each becomes
+its item directly, computing the shown fields with the same functions the model's properties and the
+schema's resolvers call (``jp.company_display_name``, ``Company.address_of``, ``User.name_of``,
+``Industry.label_of``, ``visibility.can_read_owned``): 0.7 ms. The schema stays the definition — when
+``api_out.CHECK`` is on (the test suite), every page is also built the slow way, from instances through
+pydantic, and the two must render byte for byte the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from daifuku.core import api_out, jp, prepared, visibility
+from daifuku.core.models import User
+from daifuku.customers import selectors
+from daifuku.customers.models import Company, Industry
+from daifuku.customers.schemas import CompanyOut, english
+
+# The columns of one item, in the order :func:`_company_item` unpacks them (after the pk).
+COMPANY_VALUES = (
+    "name",
+    "name_kana",
+    "legal_form",
+    "legal_form_position",
+    "corporate_number",
+    "invoice_registration_number",
+    "postal_code",
+    "prefecture",
+    "city",
+    "street",
+    "building",
+    "phone",
+    "fax",
+    "email",
+    "website",
+    "sns",
+    "representative",
+    "capital",
+    "employees",
+    "is_listed",
+    "fiscal_month",
+    "industry",
+    "industry__code",
+    "industry__name",
+    "industry__name_en",
+    "description",
+    "rank",
+    "status",
+    "parent",
+    "parent__name",
+    "parent__legal_form",
+    "parent__legal_form_position",
+    "parent__owner",
+    "parent__team",
+    "owner",
+    "owner__username",
+    "owner__last_name",
+    "owner__first_name",
+    "team",
+    "team__name",
+    "notes",
+    "version",
+    "created_at",
+    "updated_at",
+    "kana_key",
+)
+
+
+def company_page(
+    user: User, queryset: QuerySet[Company], *, limit: int, sort: str, context: dict[str, Any]
+) -> dict[str, Any]:
+    """``CompanyPage`` of the first ``limit`` companies of ``queryset`` (the user's scoped list, after
+    the cursor) and the cursor of the next page, if there is one."""
+    pks = visibility.page_ids(queryset, 0, limit + 1)
+    if pks is None:  # not split into scope halves (an administrator's list): one statement
+        ordered = list(queryset.values_list("pk", *COMPANY_VALUES)[: limit + 1])
+    else:
+        rows = prepared.values_by_pks(Company, pks, COMPANY_VALUES, db=queryset.db)
+        ordered = [rows[pk] for pk in pks if pk in rows]
+    shown = ordered[:limit]
+    tags = selectors.tag_names_by_pk(Company, [row[0] for row in shown])
+    in_english = english(context)
+    parent_scope = visibility.can_read_owned
+    items = [_company_item(row, tags, in_english, user, parent_scope) for row in shown]
+    next_cursor = None
+    if len(ordered) > limit:
+        last = ordered[limit - 1]
+        key = {"kana_key": last[-1], "updated_at": last[-2], "created_at": last[-3]}
+        next_cursor = selectors.cursor_from(key, last[0], sort)
+    page = {"items": items, "next_cursor": next_cursor}
+    if api_out.CHECK:
+        with api_out.unlogged_queries():
+            _check([row[0] for row in shown], page, context)
+    return page
+
+
+_SNS = api_out.converter(CompanyOut.model_fields["sns"].annotation)
+
+
+def _company_item(
+    row: tuple[Any, ...], tags: dict[Any, list[str]], in_english: bool, user: User, can_read: Any
+) -> dict[str, Any]:
+    (pk, name, name_kana, legal_form, position, corporate_number, invoice_number, postal_code,
+     prefecture, city, street, building, phone, fax, email, website, sns, representative, capital,
+     employees, is_listed, fiscal_month, industry_id, industry_code, industry_name, industry_name_en,
+     description, rank, status, parent_id, parent_name, parent_legal_form, parent_position,
+     parent_owner, parent_team, owner_id, owner_username, owner_last, owner_first, team_id, team_name,
+     notes, version, created_at, updated_at, _kana_key) = row  # fmt: skip
+    parent = None
+    if parent_id is not None and can_read(user, "company", parent_owner, parent_team):
+        parent = {
+            "id": parent_id,
+            "name": jp.company_display_name(parent_name, parent_legal_form, parent_position),
+        }
+    return {
+        "id": pk,
+        "name": name,
+        "display_name": jp.company_display_name(name, legal_form, position),
+        "name_kana": name_kana,
+        "legal_form": legal_form,
+        "legal_form_position": position,
+        "corporate_number": corporate_number,
+        "invoice_registration_number": invoice_number,
+        "postal_code": postal_code,
+        "postal_code_display": jp.postal_display(postal_code),
+        "prefecture": prefecture,
+        "city": city,
+        "street": street,
+        "building": building,
+        "address": Company.address_of(prefecture, city, street, building),
+        "phone": phone,
+        "phone_display": jp.phone_display(phone),
+        "fax": fax,
+        "fax_display": jp.phone_display(fax),
+        "email": email,
+        "website": website,
+        "sns": _SNS(sns, {}),
+        "representative": representative,
+        "capital": None if capital is None else int(capital),
+        "employees": employees,
+        "is_listed": is_listed,
+        "fiscal_month": fiscal_month,
+        "industry": None
+        if industry_id is None
+        else {
+            "id": industry_id,
+            "code": industry_code,
+            "name": Industry.label_of(industry_name, industry_name_en, english=in_english),
+        },
+        "description": description,
+        "rank": rank,
+        "status": status,
+        "parent": parent,
+        "owner": None
+        if owner_id is None
+        else {"id": owner_id, "name": User.name_of(owner_last, owner_first, owner_username)},
+        "team": None if team_id is None else {"id": team_id, "name": team_name},
+        "tags": tags[pk],
+        "notes": notes,
+        "version": version,
+        "created_at": created_at,
+        "updated_at": updated_at,
+    }
+
+
+def _check(pks: list[Any], page: dict[str, Any], context: dict[str, Any]) -> None:
+    """Tests: the page built from instances through pydantic must render the same bytes."""
+    from daifuku.api import api
+
+    instances = Company.objects.select_related("owner", "team", "industry", "parent").in_bulk(pks)
+    rows = selectors.attach_tag_names([instances[pk] for pk in pks])
+    expected = [api_out.dump(CompanyOut, row, context) for row in rows]
+    request = context["request"]
+    rendered, wanted = (
+        api.renderer.render(request, value, response_status=200) for value in (page["items"], expected)
+    )
+    if rendered != wanted:
+        raise AssertionError(f"company rows differ from CompanyOut:\n{rendered!r}\n{wanted!r}")

@@ -1,5 +1,7 @@
 """/api/v1 companies and contacts: CRUD, search, filters, cursors, errors, visibility, auth."""
 
+import datetime as dt
+
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
@@ -1073,3 +1075,49 @@ def test_list_items_equal_the_detail_of_each_company(rep_a, rep_b, language):
     assert [
         item["parent"] for item in listed if item["name"] not in ("髙橋商事", "見える親", "見えない親")
     ] == [None]
+
+
+def test_contact_list_items_equal_the_detail_of_each_contact(rep_a):
+    # given: contacts with every field the list shows filled in, one without a company
+    employer = CompanyFactory(owner=rep_a, name="大福", legal_form="kk", legal_form_position="before")
+    full = ContactFactory(
+        owner=rep_a,
+        company=employer,
+        family_name="髙橋",
+        given_name="一郎",
+        family_name_kana="タカハシ",
+        given_name_kana="イチロウ",
+        department="営業部",
+        title="部長",
+        mobile_phone="+819012345678",
+        office_phone="+81312345678",
+        email="ichiro@example.jp",
+        email_alt="i.takahashi@example.com",
+        postal_code="1000001",
+        prefecture="東京都",
+        city="千代田区",
+        street="千代田1-1",
+        building="大福ビル3F",
+        birthday=dt.date(1980, 4, 1),
+        household_size=3,
+        preferences="和菓子",
+        sns={"x": "@ichiro"},
+        notes="メモ",
+        mail_consent="opted_in",
+        mail_consent_at=timezone.now(),
+        mail_consent_method="web_form",
+        mail_consent_note="展示会",
+    )
+    full.tags.set([Tag.objects.create(name="キーマン")])
+    ContactFactory(owner=rep_a, company=None, given_name="")
+    client = bearer(rep_a)
+    # when
+    listed = client.get("/api/v1/contacts", {"limit": 200}).json()["items"]
+    # then: each item is what the detail endpoint (model instances through the schema) answers
+    assert len(listed) == 2
+    for item in listed:
+        assert item == client.get(f"/api/v1/contacts/{item['id']}").json()
+    first = next(item for item in listed if item["id"] == full.pk)
+    assert first["company"] == {"id": employer.pk, "name": "株式会社大福"}
+    assert first["mobile_phone_display"] == "090-1234-5678" and first["display_name"] == "髙橋 一郎"
+    assert first["tags"] == ["キーマン"] and first["birthday"] == "1980-04-01"

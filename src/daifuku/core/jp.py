@@ -258,6 +258,17 @@ def clean_postal_code(raw: str) -> str | None:
     return digits if re.fullmatch(r"\d{7}", digits) else None
 
 
+def full_name(family: str, given: str) -> str:
+    """姓 and 名 as one name (either may be empty): 山田 太郎."""
+    return f"{family} {given}".strip()
+
+
+def address_line(prefecture: str, city: str, street: str, building: str) -> str:
+    """An address on one line as lists show it: 都道府県, 市区町村 and 番地 run together, the building
+    after a space; empty parts left out."""
+    return "".join(p for p in (prefecture, city, street, " " + building) if p.strip())
+
+
 def postal_display(code: str) -> str:
     return f"{code[:3]}-{code[3:]}" if code and len(code) == 7 else code
 

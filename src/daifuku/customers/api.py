@@ -16,9 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from daifuku.api import api
-from daifuku.core import api_out, visibility
 from daifuku.core.models import User
-from daifuku.core.selectors import USER_REF_FIELDS, refs_only
 from daifuku.customers import api_rows, merge, selectors, services
 from daifuku.customers.schemas import (
     CompanyCreateIn,
@@ -55,14 +53,6 @@ def _after(qs: QuerySet[Any], sort: str, cursor: str) -> QuerySet[Any]:
         raise ValidationError(
             {"cursor": _("カーソルが不正です。next_cursor の値をそのまま渡してください。")}
         ) from None
-
-
-def _page(qs: QuerySet[Any], *, sort: str, limit: int, cursor: str) -> dict[str, Any]:
-    """One keyset page: ``limit`` rows after ``cursor`` and the cursor of the next page (or None)."""
-    qs = _after(qs, sort, cursor)
-    rows = visibility.page_rows(qs, 0, limit + 1)
-    next_cursor = selectors.cursor_for(rows[limit - 1], sort) if len(rows) > limit else None
-    return {"items": rows[:limit], "next_cursor": next_cursor}
 
 
 def _visible_company(user: User, data: dict[str, Any], field: str) -> None:
@@ -173,11 +163,14 @@ def contact_list(request: HttpRequest, params: Query[ContactQuery]) -> HttpRespo
         mail_consent=params.mail_consent,
         prefecture=params.prefecture,
     )
-    qs = selectors.contact_list(user=_user(request), filters=filters, sort=params.sort)
-    qs = refs_only(qs, owner=USER_REF_FIELDS, team=("name",), company=selectors.COMPANY_REF_FIELDS[:3])
-    page = _page(qs, sort=params.sort, limit=params.limit, cursor=params.cursor)
-    selectors.attach_tag_names(page["items"])
-    return api_out.respond(request, ContactPage, page)
+    qs = _after(
+        selectors.contact_list(user=_user(request), filters=filters, sort=params.sort),
+        params.sort,
+        params.cursor,
+    )
+    context = {"request": request, "response_status": 200}
+    page = api_rows.contact_page(qs, limit=params.limit, sort=params.sort, context=context)
+    return api.create_response(request, page, status=200)  # items are ContactOut's dump already
 
 
 @router.post("/contacts", response={201: ContactOut, **_WRITE}, summary="Create a contact")

@@ -202,12 +202,7 @@ class Company(VersionedModel):
 
     @property
     def address(self) -> str:
-        return self.address_of(self.prefecture, self.city, self.street, self.building)
-
-    @staticmethod
-    def address_of(prefecture: str, city: str, street: str, building: str) -> str:
-        """``address`` from the four columns (lists that read values rather than companies)."""
-        return "".join(p for p in (prefecture, city, street, " " + building) if p.strip())
+        return jp.address_line(self.prefecture, self.city, self.street, self.building)
 
     @property
     def phone_display(self) -> str:
@@ -351,20 +346,15 @@ class Contact(VersionedModel):
 
     @property
     def full_name(self) -> str:
-        return f"{self.family_name} {self.given_name}".strip()
+        return jp.full_name(self.family_name, self.given_name)
 
     @property
     def full_name_kana(self) -> str:
-        return f"{self.family_name_kana} {self.given_name_kana}".strip()
+        return jp.full_name(self.family_name_kana, self.given_name_kana)
 
     @property
     def address(self) -> str:
-        return self.address_of(self.prefecture, self.city, self.street, self.building)
-
-    @staticmethod
-    def address_of(prefecture: str, city: str, street: str, building: str) -> str:
-        """``address`` from the four columns (lists that read values rather than companies)."""
-        return "".join(p for p in (prefecture, city, street, " " + building) if p.strip())
+        return jp.address_line(self.prefecture, self.city, self.street, self.building)
 
     @property
     def mobile_phone_display(self) -> str:

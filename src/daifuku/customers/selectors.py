@@ -31,8 +31,6 @@ COMPANY_SORTS: dict[str, tuple[str, ...]] = {
     "-created": ("-created_at", "-id"),
 }
 CONTACT_SORTS = COMPANY_SORTS
-# What ``Company.display_name`` reads, and the owner and team that decide who may see the name.
-COMPANY_REF_FIELDS = ("name", "legal_form", "legal_form_position", "owner", "team")
 
 
 @dataclass

@@ -403,7 +403,8 @@ def run_api(
         "user": user.username,
         "clients": clients,
         "server_workers": workers,
-        "server_stack": f"uvicorn + a2wsgi, {os.environ.get('DAIFUKU_WEB_THREADS', '10')} threads a process",
+        "server_stack": "uvicorn + daifuku.asgi thread-pool bridge, "
+        f"{os.environ.get('DAIFUKU_WEB_THREADS', '10')} threads a process",
         "seconds": round(elapsed, 1),
         "requests": len(latencies),
         "errors": errors[0],

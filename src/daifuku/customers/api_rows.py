@@ -22,6 +22,10 @@ from daifuku.customers import selectors
 from daifuku.customers.models import Company, Contact, Industry
 from daifuku.customers.schemas import CompanyOut, ContactOut, english
 
+# Columns both lists read: the owner and team as references; the version, the times, and the フリガナ
+# key last (the next page's cursor reads the last three).
+_OWNER_TEAM = ("owner", "owner__username", "owner__last_name", "owner__first_name", "team", "team__name")
+_STAMPS = ("version", "created_at", "updated_at", "kana_key")
 # The columns of one item, in the order :func:`_company_item` unpacks them (after the pk).
 COMPANY_VALUES = (
     "name",
@@ -58,17 +62,9 @@ COMPANY_VALUES = (
     "parent__legal_form_position",
     "parent__owner",
     "parent__team",
-    "owner",
-    "owner__username",
-    "owner__last_name",
-    "owner__first_name",
-    "team",
-    "team__name",
+    *_OWNER_TEAM,
     "notes",
-    "version",
-    "created_at",
-    "updated_at",
-    "kana_key",
+    *_STAMPS,
 )
 
 
@@ -187,9 +183,7 @@ def _company_item(
         "rank": rank,
         "status": status,
         "parent": parent,
-        "owner": None
-        if owner_id is None
-        else {"id": owner_id, "name": User.name_of(owner_last, owner_first, owner_username)},
+        "owner": _owner_ref(owner_id, owner_last, owner_first, owner_username),
         "team": None if team_id is None else {"id": team_id, "name": team_name},
         "tags": tags[pk],
         "notes": notes,
@@ -197,6 +191,13 @@ def _company_item(
         "created_at": created_at,
         "updated_at": updated_at,
     }
+
+
+def _owner_ref(owner_id: Any, last_name: str, first_name: str, username: str) -> dict[str, Any] | None:
+    """The owner as ``Ref`` shows a user (``schemas._user_ref``)."""
+    return (
+        None if owner_id is None else {"id": owner_id, "name": User.name_of(last_name, first_name, username)}
+    )
 
 
 def _check(
@@ -248,21 +249,13 @@ CONTACT_VALUES = (
     "household_size",
     "preferences",
     "sns",
-    "owner",
-    "owner__username",
-    "owner__last_name",
-    "owner__first_name",
-    "team",
-    "team__name",
+    *_OWNER_TEAM,
     "notes",
     "mail_consent",
     "mail_consent_at",
     "mail_consent_method",
     "mail_consent_note",
-    "version",
-    "created_at",
-    "updated_at",
-    "kana_key",
+    *_STAMPS,
 )
 
 
@@ -307,9 +300,7 @@ def _contact_item(row: tuple[Any, ...], tags: dict[Any, list[str]]) -> dict[str,
         "household_size": household_size,
         "preferences": preferences,
         "sns": _SNS(sns, {}),
-        "owner": None
-        if owner_id is None
-        else {"id": owner_id, "name": User.name_of(owner_last, owner_first, owner_username)},
+        "owner": _owner_ref(owner_id, owner_last, owner_first, owner_username),
         "team": None if team_id is None else {"id": team_id, "name": team_name},
         "tags": tags[pk],
         "notes": notes,

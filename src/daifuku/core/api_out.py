@@ -278,6 +278,13 @@ def _exact_kinds(annotation: Any) -> tuple[type, ...] | None:
     return None
 
 
+def respond_dumped(request: HttpRequest, data: Any, *, status: int = 200) -> HttpResponse:
+    """``data`` already in its schema's dumped form (``customers.api_rows``), rendered as it is."""
+    from daifuku.api import api
+
+    return api.create_response(request, data, status=status)
+
+
 def respond(request: HttpRequest, annotation: Any, data: Any, *, status: int = 200) -> HttpResponse:
     """``data`` rendered as the response schema ``annotation`` (``CompanyPage``, ``list[CategoryOut]`` …)."""
     from daifuku.api import api

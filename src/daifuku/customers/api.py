@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from daifuku.api import api
+from daifuku.core import api_out
 from daifuku.core.models import User
 from daifuku.customers import api_rows, merge, selectors, services
 from daifuku.customers.schemas import (
@@ -86,7 +86,7 @@ def company_list(request: HttpRequest, params: Query[CompanyQuery]) -> HttpRespo
     )
     context = {"request": request, "response_status": 200}
     page = api_rows.company_page(user, qs, limit=params.limit, sort=params.sort, context=context)
-    return api.create_response(request, page, status=200)  # items are CompanyOut's dump already
+    return api_out.respond_dumped(request, page)  # items are CompanyOut's dump already
 
 
 @router.post("/companies", response={201: CompanyOut, **_WRITE}, summary="Create a company")
@@ -170,7 +170,7 @@ def contact_list(request: HttpRequest, params: Query[ContactQuery]) -> HttpRespo
     )
     context = {"request": request, "response_status": 200}
     page = api_rows.contact_page(qs, limit=params.limit, sort=params.sort, context=context)
-    return api.create_response(request, page, status=200)  # items are ContactOut's dump already
+    return api_out.respond_dumped(request, page)  # items are ContactOut's dump already
 
 
 @router.post("/contacts", response={201: ContactOut, **_WRITE}, summary="Create a contact")

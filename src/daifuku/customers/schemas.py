@@ -70,10 +70,10 @@ def english(context: dict[str, Any] | None) -> bool:
     """Is the response in English? Asked of Django once per response (50 rows, one answer)."""
     if context is None:
         return (get_language() or "ja").startswith("en")
-    english = context.get(_ENGLISH)
-    if english is None:
-        english = context[_ENGLISH] = (get_language() or "ja").startswith("en")
-    return bool(english)
+    answer = context.get(_ENGLISH)
+    if answer is None:
+        answer = context[_ENGLISH] = (get_language() or "ja").startswith("en")
+    return bool(answer)
 
 
 _ENGLISH = "daifuku_english"

@@ -187,3 +187,62 @@ def test_bridge_answers_the_lifespan_protocol():
             {"type": "lifespan.startup.complete"},
             {"type": "lifespan.shutdown.complete"},
         ]
+
+
+def test_bridge_under_uvicorn_answers_with_a_length_or_in_chunks_over_http():
+    # given: the bridge served by a real uvicorn server on loopback (a thread of this process)
+    import http.client
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from django.http import HttpResponse, StreamingHttpResponse
+
+    from daifuku.asgi import ThreadPoolBridge
+
+    def wsgi_app(environ, start_response):
+        if environ["PATH_INFO"] == "/stream":
+            response = StreamingHttpResponse(
+                (f"{n},行\n".encode() for n in range(1000)), content_type="text/csv"
+            )
+        else:
+            response = HttpResponse(f"{environ['REQUEST_METHOD']} 大福帳".encode(), content_type="text/plain")
+        start_response(f"{response.status_code} OK", list(response.items()))
+        return response
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    bridge = ThreadPoolBridge(wsgi_app, workers=2)
+    server = uvicorn.Server(
+        uvicorn.Config(bridge, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        # when: a whole response, a streamed one and a whole one again on the same connection
+        conn.request("GET", "/whole")
+        whole = conn.getresponse()
+        whole_body = whole.read()
+        conn.request("GET", "/stream")
+        streamed = conn.getresponse()
+        streamed_body = streamed.read()
+        conn.request("POST", "/again", body=b"x" * 10)
+        again = conn.getresponse()
+        again_body = again.read()
+        conn.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        bridge.executor.shutdown()
+    # then: the whole one with its length, the streamed one chunked, all of it, in order
+    assert (whole.status, whole_body) == (200, "GET 大福帳".encode())
+    assert whole.getheader("Content-Length") == str(len(whole_body))
+    assert streamed.status == 200 and streamed.getheader("Transfer-Encoding") == "chunked"
+    assert streamed_body == b"".join(f"{n},行\n".encode() for n in range(1000))
+    assert (again.status, again_body) == (200, "POST 大福帳".encode())

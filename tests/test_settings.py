@@ -63,7 +63,11 @@ def _database_settings(tmp_path, url, **env_changes):
         "import json, django; django.setup(); from django.conf import settings; "
         "d = settings.DATABASES['default']; print(json.dumps([d['ENGINE'], d['CONN_MAX_AGE'], d['OPTIONS']]))"
     )
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DAIFUKU_DB_POOL_MAX")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "DAIFUKU_DB_POOL_MAX", "DAIFUKU_DB_PREPARE")
+    }
     env.update(DAIFUKU_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="daifuku.settings", **env_changes)
     if url:
         env["DATABASE_URL"] = url
@@ -81,7 +85,18 @@ def test_postgresql_connections_come_from_a_pool_sqlite_keeps_one_per_web_thread
     assert pg == [
         "django.db.backends.postgresql",
         0,
-        {"pool": {"min_size": 2, "max_size": 30, "timeout": 20}},
+        {
+            "pool": {"min_size": 2, "max_size": 30, "timeout": 20},
+            "server_side_binding": True,
+            "prepare_threshold": 5,
+        },
     ]
     assert lite[:2] == ["django.db.backends.sqlite3", 600]
-    assert "pool" not in lite[2]
+    assert "pool" not in lite[2] and "server_side_binding" not in lite[2]
+
+
+def test_postgresql_prepared_statements_can_be_turned_off_for_a_pooler(tmp_path):
+    # when: behind PgBouncer in transaction mode
+    pg = _database_settings(tmp_path, "postgres://u@db.example:5432/crm", DAIFUKU_DB_PREPARE="0")
+    # then: Django's defaults (values written into the SQL, nothing prepared)
+    assert pg[2] == {"pool": {"min_size": 2, "max_size": 20, "timeout": 20}}

@@ -623,11 +623,3 @@ def rows_in_order(queryset: models.QuerySet[M], ids: list[Any]) -> list[M]:
     if found is None:
         found = queryset.filter(pk__in=ids).order_by().in_bulk()
     return [found[pk] for pk in ids if pk in found]
-
-
-def page_rows(queryset: models.QuerySet[M], offset: int, limit: int) -> list[M]:
-    """``list(queryset[offset:offset + limit])``, read through :func:`page_ids` when it is team-scoped."""
-    ids = page_ids(queryset, offset, limit)
-    if ids is None:
-        return list(queryset[offset : offset + limit])
-    return rows_in_order(queryset, ids)

@@ -80,6 +80,8 @@ TEMPLATES = [
         "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
+            # {% url %} remembering argument-free addresses (daifuku/web/templatetags/daifuku_url.py)
+            "builtins": ["daifuku.web.templatetags.daifuku_url"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
@@ -173,6 +175,7 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_ROOT = DATA_DIR / "media"
 
 # Sessions and cookies
+SESSION_ENGINE = "daifuku.core.sessions"  # database sessions, read by a prepared statement
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12

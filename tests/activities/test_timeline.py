@@ -174,7 +174,7 @@ def test_timeline_fragment_query_count_does_not_grow(
         response = client.get(url)
     # then
     assert response.content.decode().count("data-timeline-entry") == min(rows, 20)
-    assert len(captured) == 9
+    assert len(captured) == 8
 
 
 def test_ten_thousand_entries_page_fast_with_a_constant_number_of_queries(

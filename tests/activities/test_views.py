@@ -163,7 +163,7 @@ def test_activity_list_query_count_does_not_grow(client, admin, rows, django_ass
         response = client.get(reverse("activities:activity_list"))
     # then
     assert response.content.decode().count("data-activity-id=") == rows
-    assert len(captured) == 11
+    assert len(captured) == 10
 
 
 @pytest.mark.parametrize("rows", [2, 15])
@@ -185,7 +185,7 @@ def test_my_day_splits_tasks_with_a_constant_number_of_queries(
     overdue = html.split('data-section="overdue"')[1].split("</ul>")[0]
     assert overdue.count("data-task-id=") == rows
     assert "完了済み" not in html
-    assert len(captured) == 7
+    assert len(captured) == 6
 
 
 def test_completing_a_task_from_my_day_logs_an_activity(client, rep_a, company_of_rep_a):

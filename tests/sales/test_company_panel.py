@@ -55,7 +55,7 @@ def test_panel_lists_open_deals_by_close_date_then_closed_ones_and_active_contra
     client.force_login(rep_a)
     url = reverse("sales:company_sales_panel", args=[company_of_rep_a.pk])
     # when
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         html = client.get(url).content.decode()
     # then
     open_ids = [int(x) for x in __import__("re").findall(r'<tr data-deal-id="(\d+)"', html)]

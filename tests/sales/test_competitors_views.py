@@ -65,7 +65,7 @@ def test_list_query_count_does_not_grow(client, admin, competitors, django_asser
     client.force_login(admin)
     client.get(reverse("sales:competitor_list"))  # warm the session
     # when
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(reverse("sales:competitor_list"))
     # then
     assert response.content.decode().count("data-competitor-id=") == competitors

@@ -80,7 +80,7 @@ def test_list_query_count_does_not_grow_with_rows(client, settings, admin, rows,
     client.force_login(admin)
     client.get(reverse("sales:contract_list"))  # warm the session
     # when
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(reverse("sales:contract_list"), {"billing_type": "lump_sum"})
     # then
     assert len(_rows(response.content.decode())) == 4

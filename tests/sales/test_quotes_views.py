@@ -284,7 +284,7 @@ def test_list_query_count_is_constant(admin, rep_a, rows, django_assert_num_quer
     client = Client()
     client.force_login(admin)
     # when: session, user, role scopes, companies filter, owners filter, the page, + base layout
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get("/sales/quotes/")
     # then
     assert response.content.decode().count("data-quote-id=") == rows

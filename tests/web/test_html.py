@@ -1,12 +1,15 @@
-"""Helpers for HTML written in Python: URLs around an id, and dates as ``|date:"Y-m-d"`` shows them."""
+"""Helpers for HTML written in Python: URLs around an id, dates as ``|date:"Y-m-d"`` shows them, and
+the labels of choices."""
 
 import datetime as dt
 
+import pytest
 from django.template import engines
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from daifuku.web.html import iso_date, url_around_id
+from daifuku.customers.models import Company, CompanyStatus
+from daifuku.web.html import choice_label, iso_date, url_around_id
 
 
 def test_url_around_id_puts_any_id_where_reverse_would():
@@ -23,3 +26,16 @@ def test_iso_date_is_what_the_date_filter_shows_in_the_current_time_zone():
         assert iso_date(late) == "2026-01-02"
     with timezone.override("UTC"):
         assert iso_date(late) == "2026-01-01"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_choice_label_is_what_get_display_shows(language):
+    # given
+    field = Company._meta.get_field("status")
+    with translation.override(language):
+        for status in CompanyStatus.values:
+            company = Company(status=status)
+            # when / then
+            assert choice_label(field, status) == company.get_status_display()
+        assert choice_label(field, "unknown") == Company(status="unknown").get_status_display() == "unknown"

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import Any
 
+from django.db.models import Count, QuerySet
+
+from daifuku.core import prepared
 from daifuku.core.models import AuditEntry, Notification, Role, RoleScope, Team, User
 
 
 def unread_notification_count(*, user: User) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    """The menu's badge on every page: one prepared statement (grouped by the recipient, so no row
+    when nothing is unread)."""
+    rows = prepared.plan("unread_notifications", _unread_query).fetch([user.pk])
+    return int(rows[0][1]) if rows else 0
+
+
+def _unread_query() -> QuerySet[Any, Any]:
+    return (
+        Notification.objects.filter(recipient_id=prepared.arg(0), read_at__isnull=True)
+        .values_list("recipient_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
 
 
 def notification_list(*, user: User) -> QuerySet[Notification]:

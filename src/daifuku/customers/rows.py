@@ -16,8 +16,10 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from daifuku.web.html import iso_date, url_around_id
+from daifuku.customers.models import Company
+from daifuku.web.html import choice_label, iso_date, url_around_id
 
+_STATUS = Company._meta.get_field("status")
 _BADGE_CLASSES = {"customer": "text-bg-success", "prospect": "text-bg-info", "dormant": "text-bg-secondary"}
 
 
@@ -26,7 +28,7 @@ def status_badge(company: Any) -> str:
     status = escape(company.status)
     badge = (
         f'<span class="badge {_BADGE_CLASSES.get(company.status, "text-bg-dark")}" data-status="{status}">'
-        f"{escape(company.get_status_display())}</span>"
+        f"{escape(choice_label(_STATUS, company.status))}</span>"
     )
     if company.rank:
         rank = escape(company.rank)

@@ -16,6 +16,7 @@ from daifuku.catalog.models import BillingType, Product
 from daifuku.core.models import Currency, TaxCategory
 from daifuku.customers.forms import (
     CompanyChooser,
+    FixedChoiceField,
     OwnerChoiceField,
     PlainSelect,
     StyledForm,
@@ -80,11 +81,11 @@ class DealFilterForm(BoardFilterForm):
 
     q = forms.CharField(label=_("検索"), required=False, max_length=200)
     stage = forms.TypedChoiceField(label=_("ステージ"), required=False, coerce=int, widget=PlainSelect)
-    status = forms.ChoiceField(
+    status = FixedChoiceField(
         label=_("状態"), required=False, choices=BLANK + STATUS_CHOICES, widget=PlainSelect
     )
     stale = forms.BooleanField(label=_("放置中のみ"), required=False)
-    sort = forms.ChoiceField(label=_("並び順"), required=False, choices=SORT_CHOICES, widget=PlainSelect)
+    sort = FixedChoiceField(label=_("並び順"), required=False, choices=SORT_CHOICES, widget=PlainSelect)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

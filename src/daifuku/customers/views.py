@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -75,7 +76,16 @@ class ListPage:
     reached by filtering or by reversing the sort (the API pages through everything with cursors).
     """
 
-    def __init__(self, queryset: models.QuerySet, per_page: int, number: Any) -> None:
+    def __init__(
+        self,
+        queryset: models.QuerySet,
+        per_page: int,
+        number: Any,
+        read: Callable[[list[Any]], list[Any]] | None = None,
+    ) -> None:
+        #: How the page's records are read from its ids (default: ``visibility.rows_in_order`` on the
+        #: queryset); a list annotated with values computed per row can read plain rows and compute them.
+        self.read = read
         self.per_page = per_page
         self.max_pages = max(1, math.ceil(LIST_COUNT_CAP / per_page))
         try:
@@ -112,7 +122,7 @@ class ListPage:
         ids = visibility.page_ids(queryset, offset, self.per_page + 1)
         if ids is None:
             ids = list(queryset.values_list("pk", flat=True)[offset : offset + self.per_page + 1])
-        return visibility.rows_in_order(queryset, ids)
+        return self.read(ids) if self.read is not None else visibility.rows_in_order(queryset, ids)
 
     @property
     def known(self) -> bool:

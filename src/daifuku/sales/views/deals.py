@@ -210,7 +210,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     sort = form.sort_key()
     deals = selectors.deal_list(user=request.user, filters=filters, sort=sort)
-    page = ListPage(deals, settings.DAIFUKU_PAGE_SIZE, request.GET.get("page"))
+    page = ListPage(deals, settings.DAIFUKU_PAGE_SIZE, request.GET.get("page"), read=selectors.deal_list_rows)
     params = [(k, v) for k, v in request.GET.items() if v and k != "page"]
     shown_pipeline = getattr(form, "cleaned_data", {}).get("pipeline", "")  # as the template compared it
     context = {

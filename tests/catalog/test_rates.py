@@ -47,6 +47,9 @@ def test_rate_table_converts_and_rounds_to_whole_yen(usd_rates):
     assert table.to_base(Decimal("12.34"), "USD", APRIL_15) == Decimal("1854")  # 1854.085
     assert table.to_base(Decimal("0.01"), "USD", MAY_1) == Decimal("2")  # 1.555 half up
     assert table.to_base(Decimal("1000"), "JPY", APRIL_15) == Decimal("1000")
+    assert table.to_base(Decimal("1000.5"), "JPY", APRIL_15) == Decimal("1001")  # half up, as round_amount
+    assert table.to_base(Decimal("-2.5"), "JPY", APRIL_15) == Decimal("-3")
+    assert table.to_base(7, "JPY", APRIL_15) == Decimal("7")
     assert table.to_base(Decimal("1000"), "", APRIL_15) == Decimal("1000")
 
 

@@ -6,10 +6,13 @@ import datetime as dt
 import pytest
 from django.template import engines
 from django.urls import reverse
+from django.utils import html as django_html
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from daifuku.customers.models import Company, CompanyStatus
-from daifuku.web.html import choice_label, iso_date, url_around_id
+from daifuku.web.html import choice_label, conditional_escape, escape, iso_date, url_around_id
 
 
 def test_url_around_id_puts_any_id_where_reverse_would():
@@ -39,3 +42,22 @@ def test_choice_label_is_what_get_display_shows(language):
             # when / then
             assert choice_label(field, status) == company.get_status_display()
         assert choice_label(field, "unknown") == Company(status="unknown").get_status_display() == "unknown"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "plain",
+        "<a href=\"x\">'&'</a>",
+        "全角＆<タグ>",
+        mark_safe("<b>safe</b>"),
+        42,
+        None,
+        gettext_lazy("検索"),
+    ],
+)
+def test_escapes_give_djangos_text(value):
+    # given / when / then
+    assert escape(value) == django_html.escape(value)
+    assert conditional_escape(value) == django_html.conditional_escape(value)

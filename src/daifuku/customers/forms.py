@@ -13,7 +13,6 @@ from django import forms
 from django.db.models import QuerySet
 from django.urls import reverse_lazy
 from django.utils.dates import MONTHS
-from django.utils.html import conditional_escape as escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +31,7 @@ from daifuku.customers.models import (
     LegalFormPosition,
     MailConsent,
 )
+from daifuku.web.html import conditional_escape as escape
 
 BLANK = [("", "—")]
 SORT_CHOICES = [

@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from daifuku.customers.models import Company
-from daifuku.web.html import choice_label, iso_date, url_around_id
+from daifuku.web.html import choice_label, escape, iso_date, url_around_id
 
 _STATUS = Company._meta.get_field("status")
 _BADGE_CLASSES = {"customer": "text-bg-success", "prospect": "text-bg-info", "dormant": "text-bg-secondary"}

@@ -11,11 +11,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.template.defaultfilters import floatformat
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from daifuku.web.html import iso_date, url_around_id
+from daifuku.web.html import escape, iso_date, url_around_id
 
 
 def deal_rows(deals: Iterable[Any], shown_pipeline: Any) -> SafeString:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from typing import Any
 
 from django.db.models import Field
 from django.urls import reverse
+from django.utils import html as django_html
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -38,3 +40,16 @@ def choice_label(field: Field, value: Any) -> str:
         labels = _LABELS[key] = {k: str(label) for k, label in field.flatchoices}
     found = labels.get(value)
     return str(value) if found is None else found
+
+
+def escape(value: Any) -> str:
+    """``django.utils.html.escape`` for HTML written in Python: plain text goes straight to
+    ``html.escape`` (what Django calls), skipping the check for lazy arguments that made each call
+    ~6 times slower — a list page escapes ~1,300 values. Anything else goes to Django's."""
+    return html.escape(value) if type(value) is str else django_html.escape(value)
+
+
+def conditional_escape(value: Any) -> str:
+    """``django.utils.html.conditional_escape``, with :func:`escape`'s path for plain text (safe
+    strings and lazy text are not plain ``str`` and go to Django's)."""
+    return html.escape(value) if type(value) is str else django_html.conditional_escape(value)

@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -43,7 +42,7 @@ from daifuku.sales.rows import deal_rows
 from daifuku.sales.selectors import deals as selectors
 from daifuku.sales.services import deals as services
 from daifuku.sales.views.activity_log import log_kind_choices, log_related_activity
-from daifuku.web.html import url_around_id
+from daifuku.web.html import escape, url_around_id
 
 DEAL = "deal"
 DETAIL_HISTORY_LIMIT = 100

@@ -15,7 +15,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import formats, timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -29,6 +28,7 @@ from daifuku.sales.forms.forecast import (
 )
 from daifuku.sales.selectors import forecast as fc
 from daifuku.sales.services.forecast import sales_targets_save
+from daifuku.web.html import escape
 from daifuku.web.templatetags.daifuku_format import grouped
 
 

@@ -51,6 +51,10 @@ def test_rate_table_converts_and_rounds_to_whole_yen(usd_rates):
     assert table.to_base(Decimal("-2.5"), "JPY", APRIL_15) == Decimal("-3")
     assert table.to_base(7, "JPY", APRIL_15) == Decimal("7")
     assert table.to_base(Decimal("1000"), "", APRIL_15) == Decimal("1000")
+    # the same day's rate again (remembered per currency and day), and a half yen at a rate
+    assert table.to_base(Decimal("12.34"), "USD", APRIL_15) == Decimal("1854")
+    assert table.to_base(Decimal("-0.01"), "USD", MAY_1) == Decimal("-2")
+    assert table.to_base(2, "USD", MAY_1) == Decimal("311")
 
 
 def test_rate_table_falls_back_to_the_earliest_rate_and_reports_it(usd_rates):
@@ -58,8 +62,10 @@ def test_rate_table_falls_back_to_the_earliest_rate_and_reports_it(usd_rates):
     table = RateTable(["USD"])
     # when
     rate = table.rate("USD", dt.date(2026, 3, 31))
+    early = [table.to_base(Decimal("2"), "USD", dt.date(2026, 3, 30)) for _ in range(2)]
     # then
     assert rate == Decimal("150.25")
+    assert early == [Decimal("301"), Decimal("301")]  # 2 × 150.25 = 300.50, half up
     assert table.missing == {"USD"}
 
 

@@ -158,6 +158,7 @@ class RateTable:
         ):
             self._rates[code].append((day, rate))
         self._days = {code: [day for day, _rate in rates] for code, rates in self._rates.items()}
+        self._memo: dict[tuple[str, dt.date], Decimal | None] = {}
         self.missing: set[str] = set()
 
     def rate(self, code: str, day: dt.date) -> Decimal | None:
@@ -175,11 +176,16 @@ class RateTable:
         return rates[index][1]
 
     def to_base(self, amount: Decimal, code: str, day: dt.date) -> Decimal:
-        if code == BASE_CURRENCY:  # rate 1: round_amount(amount) without its lookups (an administrator's
-            # forecast converts ~11,000 yen sums a page)
-            value = amount if type(amount) is Decimal else Decimal(amount)
+        """``amount`` in yen, rounded half up to the yen (``round_amount``'s result, without its
+        lookups: an administrator's forecast converts ~11,000 sums a page, most of them at a rate)."""
+        value = amount if type(amount) is Decimal else Decimal(amount)
+        if code == BASE_CURRENCY:
             return value.quantize(_ONE, rounding=ROUND_HALF_UP)
-        rate = self.rate(code, day)
-        if rate is None:
+        key = (code, day)
+        if key in self._memo:
+            found = self._memo[key]
+        else:  # rate() notes a missing currency the first time
+            found = self._memo[key] = self.rate(code, day)
+        if found is None:
             return Decimal(0)
-        return round_amount(Decimal(amount) * rate, decimals=0, rounding=TaxRounding.HALF_UP)
+        return (value * found).quantize(_ONE, rounding=ROUND_HALF_UP)

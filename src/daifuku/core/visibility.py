@@ -610,6 +610,17 @@ def check_can_assign(user: Any, object_type: str, owner_id: int | None, team_id:
         raise PermissionDenied(f"{user} may not assign this {object_type} to that owner or team")
 
 
+def values_in_order(
+    queryset: models.QuerySet[Any], ids: list[Any], fields: tuple[str, ...]
+) -> list[tuple[Any, ...]]:
+    """``(pk, *fields)`` value rows of ``ids``, in ``ids``' order — for ids read from ``queryset`` itself,
+    as :func:`rows_in_order` (one prepared statement; fields as ``values_list`` names them)."""
+    if not ids:
+        return []
+    found = prepared.values_by_pks(queryset.model, ids, fields, db=queryset.db)
+    return [found[pk] for pk in ids if pk in found]
+
+
 def rows_in_order(queryset: models.QuerySet[M], ids: list[Any]) -> list[M]:
     """The records of ``ids`` (its joins and prefetches applied), in ``ids``' order.
 

@@ -42,7 +42,7 @@ from daifuku.customers.forms import (
     StyledForm,
 )
 from daifuku.customers.models import Company, Contact
-from daifuku.customers.rows import company_rows, contact_rows
+from daifuku.customers.rows import COMPANY_COLUMNS, CONTACT_COLUMNS, company_rows, contact_rows
 
 COMPANY = "company"
 CONTACT = "contact"
@@ -346,7 +346,12 @@ def company_list(request: HttpRequest) -> HttpResponse:
     form = CompanyFilterForm(request.GET)
     sort = form.sort_key()
     companies = selectors.company_list(user=request.user, filters=form.filters(), sort=sort)
-    page = ListPage(companies, settings.DAIFUKU_PAGE_SIZE, request.GET.get("page"))
+    page = ListPage(
+        companies,
+        settings.DAIFUKU_PAGE_SIZE,
+        request.GET.get("page"),
+        read=lambda ids: visibility.values_in_order(companies, ids, COMPANY_COLUMNS),
+    )
     return _list_response(
         request,
         "customers/company_list.html",
@@ -553,7 +558,12 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     form = ContactFilterForm(request.GET, company_label=company_label)
     sort = form.sort_key()
     contacts = selectors.contact_list(user=request.user, filters=form.filters(), sort=sort)
-    page = ListPage(contacts, settings.DAIFUKU_PAGE_SIZE, request.GET.get("page"))
+    page = ListPage(
+        contacts,
+        settings.DAIFUKU_PAGE_SIZE,
+        request.GET.get("page"),
+        read=lambda ids: visibility.values_in_order(contacts, ids, CONTACT_COLUMNS),
+    )
     return _list_response(
         request,
         "customers/contact_list.html",

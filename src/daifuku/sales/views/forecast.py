@@ -45,39 +45,59 @@ def _filters(request: HttpRequest) -> tuple[ForecastFilterForm, fc.Period, dict[
     return form, period, options
 
 
-def _lines(cells: list[fc.Figures], *, gross_profit: bool) -> list[dict[str, Any]]:
-    """The table lines of one row: label, kind (money / percent) and one value per column."""
+def _line_labels() -> dict[str, str]:
+    """The lines' labels, translated once per page (an administrator's table has 200 rows)."""
+    return {
+        "target": _("目標"),
+        "won": _("受注実績"),
+        "weighted": _("加重パイプライン"),
+        "best_case": _("ベストケース"),
+        "achievement": _("達成率"),
+        "gross_profit_target": _("粗利目標"),
+        "won_gross_profit": _("粗利実績"),
+        "weighted_gross_profit": _("加重粗利"),
+        "best_case_gross_profit": _("粗利ベストケース"),
+        "gross_profit_achievement": _("粗利達成率"),
+    }
 
-    def line(label: str, kind: str, values: list[Any], notes: list[bool] | None = None) -> dict[str, Any]:
+
+def _lines(cells: list[fc.Figures], *, gross_profit: bool, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The table lines of one row: label (from :func:`_line_labels`), kind (money / percent) and one
+    value per column."""
+
+    def line(key: str, kind: str, values: list[Any], notes: list[bool] | None = None) -> dict[str, Any]:
         return {
-            "label": label,
+            "label": labels[key],
             "kind": kind,
             "cells": list(zip(values, notes or [False] * len(values), strict=True)),
         }
 
     lines = [
-        line(_("目標"), "money", [c.target for c in cells], [c.target_from_members for c in cells]),
-        line(_("受注実績"), "money", [c.won for c in cells]),
-        line(_("加重パイプライン"), "money", [c.weighted for c in cells]),
-        line(_("ベストケース"), "money", [c.best_case for c in cells]),
-        line(_("達成率"), "percent", [c.achievement for c in cells]),
+        line("target", "money", [c.target for c in cells], [c.target_from_members for c in cells]),
+        line("won", "money", [c.won for c in cells]),
+        line("weighted", "money", [c.weighted for c in cells]),
+        line("best_case", "money", [c.best_case for c in cells]),
+        line("achievement", "percent", [c.achievement for c in cells]),
     ]
     if gross_profit:
         lines += [
-            line(_("粗利目標"), "money", [c.gross_profit_target for c in cells]),
-            line(_("粗利実績"), "money", [c.won_gross_profit for c in cells]),
-            line(_("加重粗利"), "money", [c.weighted_gross_profit for c in cells]),
-            line(_("粗利ベストケース"), "money", [c.best_case_gross_profit for c in cells]),
-            line(_("粗利達成率"), "percent", [c.gross_profit_achievement for c in cells]),
+            line("gross_profit_target", "money", [c.gross_profit_target for c in cells]),
+            line("won_gross_profit", "money", [c.won_gross_profit for c in cells]),
+            line("weighted_gross_profit", "money", [c.weighted_gross_profit for c in cells]),
+            line("best_case_gross_profit", "money", [c.best_case_gross_profit for c in cells]),
+            line("gross_profit_achievement", "percent", [c.gross_profit_achievement for c in cells]),
         ]
     return lines
 
 
 def _blocks(result: fc.Forecast) -> list[dict[str, Any]]:
     blocks = []
+    labels = _line_labels()
     for row in [*result.rows, result.totals]:
         cells = [*row.cells(result.months), row.total]
-        blocks.append({"row": row, "lines": _lines(cells, gross_profit=result.show_gross_profit)})
+        blocks.append(
+            {"row": row, "lines": _lines(cells, gross_profit=result.show_gross_profit, labels=labels)}
+        )
     return blocks
 
 

@@ -71,52 +71,13 @@ def test_sort_link_is_the_templates_markup(query, sort):
     assert "&lt;危&gt;" in tricky
 
 
+# (has_other_pages, has_previous, has_next, number, known, num_pages, capped)
 PAGES = [
-    dict(
-        has_other_pages=False,
-        has_previous=False,
-        has_next=False,
-        number=1,
-        known=True,
-        num_pages=1,
-        capped=False,
-    ),
-    dict(
-        has_other_pages=True,
-        has_previous=False,
-        has_next=True,
-        number=1,
-        known=False,
-        num_pages=None,
-        capped=False,
-    ),
-    dict(
-        has_other_pages=True,
-        has_previous=True,
-        has_next=True,
-        number=3,
-        known=False,
-        num_pages=None,
-        capped=False,
-    ),
-    dict(
-        has_other_pages=True,
-        has_previous=True,
-        has_next=False,
-        number=7,
-        known=True,
-        num_pages=7,
-        capped=False,
-    ),
-    dict(
-        has_other_pages=True,
-        has_previous=True,
-        has_next=False,
-        number=200,
-        known=True,
-        num_pages=200,
-        capped=True,
-    ),
+    (False, False, False, 1, True, 1, False),
+    (True, False, True, 1, False, None, False),
+    (True, True, True, 3, False, None, False),
+    (True, True, False, 7, True, 7, False),
+    (True, True, False, 200, True, 200, True),
 ]
 
 
@@ -125,9 +86,11 @@ PAGES = [
 @pytest.mark.parametrize("language", ["ja", "en"])
 def test_pagination_is_the_templates_markup(query, state, language):
     # given
+    other, previous, following, number, known, num_pages, capped = state
     page = SimpleNamespace(
-        previous_page_number=state["number"] - 1, next_page_number=state["number"] + 1, **state
-    )
+        has_other_pages=other, has_previous=previous, has_next=following, number=number, known=known,
+        num_pages=num_pages, capped=capped, previous_page_number=number - 1, next_page_number=number + 1,
+    )  # fmt: skip
     with translation.override(language):
         # when
         new = _render(

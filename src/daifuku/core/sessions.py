@@ -6,8 +6,6 @@ empty session and no key, so a new one is issued) are Django's ``db`` backend's.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.models import Session
 from django.db.models import QuerySet
@@ -21,9 +19,7 @@ def _session_query() -> QuerySet[Session]:
 
 
 class SessionStore(db.SessionStore):
-    def _get_session_from_db(self) -> Any:
-        if self.get_model_class() is not Session:  # a subclass with its own model: Django's query
-            return super()._get_session_from_db()
+    def _get_session_from_db(self) -> Session | None:
         found = prepared.plan("session", _session_query).fetch([self.session_key, timezone.now()])
         if found:
             return found[0]

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from daifuku.core import api_out, jp, prepared, visibility
+from daifuku.core import api_out, jp, visibility
 from daifuku.core.models import User
 from daifuku.customers import selectors
 from daifuku.customers.models import Company, Contact, Industry
@@ -97,8 +97,7 @@ def _rows(
     if pks is None:  # not split into scope halves (an administrator's list): one statement
         ordered = list(queryset.values_list("pk", *values)[: limit + 1])
     else:
-        rows = prepared.values_by_pks(model, pks, values, db=queryset.db)
-        ordered = [rows[pk] for pk in pks if pk in rows]
+        ordered = visibility.values_in_order(queryset, pks, values)
     shown = ordered[:limit]
     return ordered, shown, selectors.tag_names_by_pk(model, [row[0] for row in shown])
 

@@ -96,6 +96,29 @@ def test_company_created_for_a_contact_row_is_audited_and_recorded_for_undo(admi
     assert (affiliation.company_id, affiliation.company_name) == (company.pk, "山田商事株式会社")
 
 
+def test_a_batch_updating_contacts_of_more_than_a_thousand_companies_is_imported(admin):
+    # Contacts the import updates are matched without their company and get it for their search text.
+    # Django 5.2 prefetches a foreign key with a tuple IN that SQLite expands into one OR per company:
+    # a batch naming more than about 1,000 companies failed with "Expression tree is too large".
+    names = [f"取引先{i:04d}" for i in range(1_200)]
+    run(admin, "companies", csv_bytes([["会社名"], *([name] for name in names)]))
+    people = [["佐藤", f"花子{i}", name, f"hanako{i}@example.jp"] for i, name in enumerate(names)]
+    run(admin, "contacts", csv_bytes([["姓", "名", "会社名", "メール"], *people]), dedup="create")
+    # when
+    rows = [["姓", "名", "会社名", "メール", "メモ"], *([*person, "展示会で名刺交換"] for person in people)]
+    job = run(admin, "contacts", csv_bytes(rows), dedup="fill")
+    # then
+    assert (job.status, job.created_count, job.updated_count, job.error_count) == ("done", 0, 1_200, 0)
+    assert Contact.objects.count() == 1_200
+    assert set(Contact.objects.values_list("notes", flat=True)) == {"展示会で名刺交換"}
+    companies = dict(Company.objects.values_list("pk", "name"))
+    assert len(companies) == 1_200
+    assert sorted(
+        (given, companies[company_id])
+        for given, company_id in Contact.objects.values_list("given_name", "company")
+    ) == sorted((f"花子{i}", name) for i, name in enumerate(names))
+
+
 def test_invalid_company_of_a_contact_row_is_a_row_error(admin):
     rows = [["姓", "会社名", "会社の法人番号"], ["田中", "山田商事", "1234567890123"], ["鈴木", "", ""]]
     job = run(admin, "contacts", csv_bytes(rows))

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from daifuku.core import jp
 from daifuku.core.models import User
 from daifuku.imports.models import ExportLog, ImportJob
+from daifuku.web.html import choice_label
 
 FORMATS = {"csv": "utf-8-sig", "cp932": "cp932", "xlsx": ""}
 GETA = "〓"
@@ -32,7 +33,15 @@ class Column:
 
 
 def _choice_label(model: type[models.Model], name: str) -> Callable[[Any], str]:
-    return lambda obj: str(getattr(obj, f"get_{name}_display")()) if getattr(obj, name) else ""
+    """The label ``get_<name>_display()`` shows, translated once per language (``web.html.choice_label``:
+    Django's method rebuilt, hashed and translated the choices per call — half of a contact export)."""
+    field = model._meta.get_field(name)
+
+    def label(obj: Any) -> str:
+        value = getattr(obj, name)
+        return choice_label(field, value) if value else ""
+
+    return label
 
 
 def company_columns() -> list[Column]:
@@ -190,6 +199,11 @@ def export_list(
     if file_format not in FORMATS:
         file_format = "csv"
     columns = company_columns() if target == "companies" else contact_columns()
+    # The list's joins minus what no column reads (owner, team, industry): a third of a contact
+    # export's time was building those records.
+    queryset = queryset.select_related(None)
+    if target != "companies":
+        queryset = queryset.select_related("company")
     count = queryset.count()
     with transaction.atomic():
         log = ExportLog.objects.create(

@@ -800,11 +800,17 @@ class ContactTarget(ModelTarget):
         return contact_queryset(user=by)
 
     def search_objects(self, objs: list[Any]) -> Iterable[Any]:
-        from daifuku.customers.models import Contact
+        from daifuku.customers.models import Company, Contact
 
         missing = [o for o in objs if o.company_id and not Contact.company.is_cached(o)]
         if missing:
-            models.prefetch_related_objects(missing, "company")
+            # By id, not prefetch_related_objects(missing, "company"): Django 5.2 prefetches a foreign
+            # key with a tuple IN that SQLite reads as one OR per company, and a batch naming more
+            # than about 1,000 companies failed ("Expression tree is too large"). in_bulk splits the
+            # ids to the database's parameter limit.
+            companies = Company._base_manager.in_bulk({o.company_id for o in missing})
+            for obj in missing:
+                obj.company = companies[obj.company_id]
         return objs
 
     def find_existing(

@@ -38,6 +38,9 @@ def register(subparsers: Any) -> None:
         help="server processes for the API load test (default: one per CPU core)",
     )
     run.add_argument("--no-api", dest="api", action="store_false", help="skip the API load test")
+    run.add_argument(
+        "--no-transfers", dest="transfers", action="store_false", help="skip the import and export workloads"
+    )
     run.add_argument("--profile", action="store_true", help="add a cProfile summary per workload")
     run.set_defaults(func=cmd_run)
 
@@ -116,6 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         api_clients=args.api_clients,
         api_workers=args.api_workers,
         profile=args.profile,
+        transfers=args.transfers,
         log=lambda m: print(m, flush=True),
     )
     path = runner.save(results)

@@ -54,6 +54,16 @@ def test_run_writes_results_and_page(tmp_path):
     assert all(p["url"].startswith("/activities/timeline/company/") for p in timeline)
     assert f"### Deal board and forecast ({saved['database']['vendor']}, small)" in page
     assert "Not run in this run (`--no-api`)." in page
+    assert [(t["kind"], t["role"]) for t in saved["transfers"]] == [
+        ("export", "rep"),
+        ("export", "rep"),
+        ("export", "rep"),
+        ("export", "administrator"),
+        ("import", "administrator"),
+    ]
+    assert f"### Import and export ({saved['database']['vendor']}, small)" in page
+    assert page.count("| export: contact list, ") == 3
+    assert page.count("| import: contacts, cp932 CSV, dedup “fill” (") == 1
 
 
 def test_render_without_results_says_so():
@@ -65,7 +75,8 @@ def test_bench_subcommands_are_registered():
     generate = parser.parse_args(["bench", "generate", "--scale", "1m", "--seed", "9"])
     run = parser.parse_args(["bench", "run", "--db", "postgres", "--scale", "100k"])
     assert (generate.scale, generate.seed, generate.db) == ("1m", 9, "sqlite")
-    assert (run.db, run.scale, run.api) == ("postgres", "100k", True)
+    assert (run.db, run.scale, run.api, run.transfers) == ("postgres", "100k", True, True)
+    assert parser.parse_args(["bench", "run", "--no-transfers"]).transfers is False
 
 
 def test_percentile_is_nearest_rank():
@@ -80,3 +91,9 @@ def test_data_line_says_when_a_run_predates_activities():
     new = {"deals": 80, "activities": 400, "timeline_entries": 430, "tasks": 40}
     assert runner._data_extras(old) == "0 deals (activities and tasks were not generated yet), "
     assert runner._data_extras(new) == "80 deals, 400 activities (430 timeline rows), 40 tasks, "
+
+
+def test_transfer_table_says_when_a_run_predates_it_or_skipped_it():
+    info = {"vendor": "sqlite"}
+    assert runner._transfer_lines({"scale": "1m"}, info)[2] == "Not measured in this run (it predates them)."
+    assert runner._transfer_lines({"scale": "1m", "transfers": None}, info)[2] == "Not run in this run."

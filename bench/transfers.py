@@ -159,33 +159,17 @@ def import_file(path: Path, rows: int) -> tuple[int, int]:
     from daifuku.customers.models import Contact
 
     half = rows // 2
-    total = Contact.objects.filter(deleted_at__isnull=True, company__isnull=False).count()
-    step = max(1, total // max(1, half))
-    people = (
-        Contact.objects.filter(deleted_at__isnull=True, company__isnull=False)
-        .select_related("company")
-        .order_by("pk")
-        .only(
-            "family_name",
-            "given_name",
-            "family_name_kana",
-            "given_name_kana",
-            "department",
-            "mobile_phone",
-            "email",
-            "company__name",
-            "company__legal_form",
-            "company__legal_form_position",
-        )
-    )
+    live = Contact.objects.filter(deleted_at__isnull=True, company__isnull=False)
+    ids = list(live.order_by("pk").values_list("pk", flat=True))
+    chosen = ids[:: max(1, len(ids) // max(1, half))][:half]
+    found = live.select_related("company").in_bulk(chosen)
+    people = [found[pk] for pk in chosen]
     existing = new = 0
     with path.open("w", encoding="cp932", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(IMPORT_HEADER)
         companies: list[str] = []
-        for index, person in enumerate(people.iterator(chunk_size=2000)):
-            if index % step or existing >= half:
-                continue
+        for person in people:
             row = [
                 person.family_name, person.given_name, person.family_name_kana, person.given_name_kana,
                 person.company.display_name, person.department, person.mobile_phone_display, person.email,

@@ -191,6 +191,47 @@ def test_fastinsert_writes_what_bulk_create_writes(admin):
     assert Contact.objects.get(pk=fast.pk).created_at is not None
 
 
+def test_fastinsert_update_writes_what_bulk_update_writes(admin):
+    before, other = CompanyFactory(owner=admin), CompanyFactory(owner=admin)
+    fast, slow = (ContactFactory(owner=admin, company=before, notes="") for _ in range(2))
+    when = timezone.now() - dt.timedelta(days=3)
+    names = [
+        "notes",
+        "birthday",
+        "sns",
+        "company",
+        "household_size",
+        "mail_consent_at",
+        "version",
+        "updated_at",
+    ]
+    for obj in (fast, slow):
+        obj.notes = "展示会で名刺交換①"
+        obj.birthday = dt.date(1985, 12, 3)
+        obj.sns = {"x": "@hanako"}
+        obj.company = other
+        obj.household_size = 4
+        obj.mail_consent_at = when
+        obj.version += 1
+        obj.updated_at = when
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        fastinsert.update([fast], names)
+    Contact.objects.bulk_update([slow], names)
+    # then
+    assert len(queries) == 1
+    skip = {"id", "created_at", "email", "name_key", "family_name", "given_name", "mobile_phone"}
+
+    def stored(pk):
+        obj = Contact.objects.get(pk=pk)
+        return {
+            f.attname: getattr(obj, f.attname) for f in Contact._meta.concrete_fields if f.name not in skip
+        }
+
+    assert stored(fast.pk) == stored(slow.pk)
+    assert (stored(fast.pk)["company_id"], stored(fast.pk)["updated_at"]) == (other.pk, when)
+
+
 def test_insert_values_writes_what_a_saved_instance_writes(admin):
     contact = ContactFactory(owner=admin)
     entry = audit.entry_values(contact, by=admin, action="create", changes={"a": [None, "①"]}, via="import")

@@ -190,6 +190,44 @@ def insert(objs: Sequence[models.Model]) -> None:
                 obj._state.db = db
 
 
+def update(objs: Sequence[models.Model], names: Sequence[str]) -> None:
+    """``bulk_update(objs, names)`` as one ``UPDATE … SET <names> WHERE pk = %s`` run for every object
+    (``executemany``), with the values :func:`insert` would write.
+
+    Django's ``bulk_update`` writes one statement per batch with a ``CASE WHEN pk = … THEN …`` per field
+    and object: for the import's "fill" and "overwrite" modes (2,000 rows a batch, each changing a few
+    of a dozen fields) building those expressions was half of the import's time, more than writing the
+    new records. Like ``bulk_update`` it writes the fields as they are on the objects (``auto_now`` is
+    not applied) and takes a foreign key's id from an assigned related object."""
+    if not objs:
+        return
+    model = type(objs[0])
+    fields = [model._meta.get_field(name) for name in names]
+    qn = connection.ops.quote_name
+    pk = model._meta.pk
+    assert pk is not None
+    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {qn(model._meta.db_table)} SET {assignments} WHERE {qn(str(pk.column))} = %s"  # noqa: S608
+    raw = [isinstance(f, _RAW_TYPES) and not isinstance(f, models.JSONField) for f in fields]
+    relations = [f for f in fields if f.is_relation]
+    convert = _converter(fields)
+    params: list[list[Any]] = []
+    for obj in objs:
+        for field in relations:  # as Model._prepare_related_fields_for_save
+            if field.is_cached(obj):
+                related = field.get_cached_value(obj)
+                if related is not None and getattr(obj, field.attname) != related.pk:
+                    setattr(obj, field.attname, related.pk)
+        values = [getattr(obj, f.attname) for f in fields]
+        for i, value in enumerate(values):
+            if not raw[i] or type(value) not in _PLAIN:
+                values[i] = convert(i, value)
+        values.append(obj.pk)
+        params.append(values)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
 def insert_values(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[int]:
     """INSERT rows given as ``{field name or attname: value}`` without building model instances.
 

@@ -195,7 +195,7 @@ def _snapshot_fields(model: type[models.Model]) -> list[str]:
 
 VALID_MEMO_MAX = 50_000  # entries of ModelTarget._valid_values before it starts over (memory stays flat)
 _PURE_TYPES = frozenset({str, int})
-WRITE_BATCH = 2000  # rows per bulk UPDATE / search upsert call; Django lowers it to the backend's limit
+WRITE_BATCH = 2000  # rows per search upsert call; Django lowers it to the backend's limit
 
 
 def _is_empty(value: Any) -> bool:
@@ -530,10 +530,8 @@ class ModelTarget(Target):
         if updated:
             changed_fields = sorted({name for _p, delta in updated for name in delta})
             update_fields = [self.model._meta.get_field(n).name for n in changed_fields]
-            self.model._default_manager.bulk_update(
-                [p.obj for p, _d in updated],
-                [*update_fields, "version", "updated_at", *self.key_fields],
-                batch_size=WRITE_BATCH,
+            fastinsert.update(
+                [p.obj for p, _d in updated], [*update_fields, "version", "updated_at", *self.key_fields]
             )
         entries = [
             audit.entry_values(

@@ -86,14 +86,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
     seed = generator.SEED if args.seed is None else args.seed
     print(f"Generating scale {scale.name} (seed {seed}): {scale.companies:,} companies, "
           f"{scale.contacts:,} contacts, {scale.deals:,} deals, {scale.activities:,} activities, "
-          f"{scale.tasks:,} tasks…", flush=True)  # fmt: skip
+          f"{scale.tasks:,} tasks, {scale.quotes:,} quotes…", flush=True)  # fmt: skip
     with context.acting(via="cli"):
         result = generator.generate(scale=scale, seed=seed, log=lambda m: print(m, flush=True))
     print(
         f"Wrote {result.users} users in {result.teams} teams, {result.companies:,} companies, "
         f"{result.contacts:,} contacts, {result.deals:,} deals, {result.activities:,} activities "
         f"({result.timeline_entries:,} timeline rows), {result.tasks:,} tasks, "
-        f"{result.search_documents:,} search rows "
+        f"{result.quotes:,} quotes ({result.quote_lines:,} lines), {result.search_documents:,} search rows "
         f"in {result.seconds:.1f} s "
         f"({result.cpu_seconds:.1f} s CPU in this process; load average {os.getloadavg()[0]:.1f})."
     )

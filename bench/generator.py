@@ -8,8 +8,9 @@ computes every derived value the services compute, with the kernel's own functio
 So list, search and detail pages see data shaped exactly as if people had typed it.
 
 Deals are generated in the default pipeline (with a few dollar deals and monthly USD rates), then
-activities with the timeline rows their subscriber writes, and tasks. Quotes are not generated yet;
-the generator grows one step per kind.
+activities with the timeline rows their subscriber writes, tasks, and quotes on about half the deals
+with their lines, audit trail, timeline rows and send activities (``_Generator.quotes``). The
+generator grows one step per kind.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from django.db import connection, models, transaction
 
@@ -35,6 +38,7 @@ SEED = 2026
 BATCH = 5000
 PASSWORD = "bench-password-2026"  # noqa: S105  (benchmark users on a throw-away database)
 NOW = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+TOKYO = ZoneInfo("Asia/Tokyo")  # settings.TIME_ZONE: the services' timezone.localdate()
 
 # Readings are full-width katakana, as services store them (jp.to_katakana).
 FAMILY_NAMES = [
@@ -89,10 +93,52 @@ class Result:
     activities: int = 0
     timeline_entries: int = 0
     tasks: int = 0
+    quotes: int = 0
+    quote_lines: int = 0
     search_documents: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # this process only; the database server's own work is not in it
     steps: dict[str, float] = field(default_factory=dict)
+
+
+class _DealFacts(NamedTuple):
+    """What the quotes step needs of a generated deal."""
+
+    pk: int
+    company: int  # index into the generator's company lists
+    outcome: str  # open / won / lost
+    currency: str
+    amount: int
+    created: dt.datetime
+    closed_on: dt.date | None
+    name: str
+
+
+_LineRow = tuple[
+    str, Decimal, str, Decimal, Decimal, Decimal, str
+]  # as typed: 品名, 数量, 単位, 単価, %, 値引額, 税区分
+
+
+@dataclass(slots=True)
+class _QuotePlan:
+    """One quote as drawn (times, lines, outcome) before it gets its id and number in creation order."""
+
+    deal: _DealFacts
+    revision: int
+    created: dt.datetime
+    contact: tuple[int, str] | None
+    rows: list[_LineRow]
+    delivery_terms: str
+    payment_terms: str
+    previous: _QuotePlan | None = None
+    updated: dt.datetime | None = None  # revision 2: its lines re-entered with a discount
+    update_rows: list[_LineRow] = field(default_factory=list)
+    issued: dt.datetime | None = None
+    sent: dt.datetime | None = None
+    decided: tuple[dt.datetime, str] | None = None  # when, accepted / rejected
+    revised: dt.datetime | None = None  # when revision 2 was started from this one
+    pk: int = 0
+    number: str = ""
 
 
 def _is_pg() -> bool:
@@ -202,6 +248,9 @@ class _Generator:
         self.result = Result(seed=seed, scale=scale.name)
         self.company_contacts: dict[int, list[tuple[int, str]]] = {}
         self.company_deals: dict[int, list[tuple[int, dt.datetime]]] = {}
+        self.deal_facts: list[_DealFacts] = []
+        self.contacts_of_other_teams: set[int] = set()
+        self._quote_sends = 0
 
     # Reference data
 
@@ -438,6 +487,8 @@ class _Generator:
         deleted = 0
         # Live contacts of each company (index → [(pk, full name)]), for the activities step.
         self.company_contacts: dict[int, list[tuple[int, str]]] = {}
+        # Company contacts owned outside the company's team: hidden from its reps (quotes address none).
+        self.contacts_of_other_teams: set[int] = set()
         for n in range(scale.contacts):
             pk = first_id + n
             family, family_kana = FAMILY_NAMES[_pick(family_cum, rng.random() * family_cum[-1])]
@@ -497,6 +548,8 @@ class _Generator:
             else:
                 if index >= 0:
                     self.company_contacts.setdefault(index, []).append((pk, f"{family} {given}".strip()))
+                    if team_id != self.company_team[index]:
+                        self.contacts_of_other_teams.add(pk)
                 company = SimpleNamespace(display_name=self.company_display[index]) if index >= 0 else None
                 docs.add(pk, SimpleNamespace(**values, email_alt="", company=company))
             if company_id is not None:
@@ -560,8 +613,9 @@ class _Generator:
         docs = _SearchWriter(self, "deal", SearchDocument) if self.search.is_registered("deal") else None
         first_id = _next_id(Deal)
         rows: list[tuple[Any, ...]] = []
-        # Deals of each company (index → [(pk, created_at)]), for the activities step.
+        # Deals of each company (index → [(pk, created_at)]), for the activities step; all deals for quotes.
         self.company_deals: dict[int, list[tuple[int, dt.datetime]]] = {}
+        self.deal_facts: list[_DealFacts] = []
         for n in range(scale.deals):
             pk = first_id + n
             c = _pick(company_cum, rng.random() * company_cum[-1])
@@ -592,6 +646,10 @@ class _Generator:
             )  # fmt: skip
             rows.append(values)
             self.company_deals.setdefault(c, []).append((pk, created))
+            outcome = "won" if stage.is_won else "lost" if stage.is_lost else "open"
+            self.deal_facts.append(
+                _DealFacts(pk, c, outcome, "USD" if usd else "JPY", amount, created, closed_on, name)
+            )
             if docs is not None:
                 docs.add(
                     pk,
@@ -881,6 +939,488 @@ class _Generator:
         table.write(rows)
         self.result.tasks = scale.tasks
 
+    # Quotes (見積)
+
+    QUOTE_ITEMS = [
+        ("基本ライセンス", "式"), ("追加ユーザーライセンス", "人"), ("保守サポート年間", "年"),
+        ("クラウド利用料", "月"), ("導入支援・初期設定", "人日"), ("業務用ノートPC", "台"),
+        ("複合機リース", "月"), ("操作研修", "回"), ("データ移行作業", "式"), ("交通費・出張費", "式"),
+    ]  # fmt: skip
+    # 軽減税率 (8 %): food and drink for meetings, priced in yen / dollars.
+    QUOTE_REDUCED_ITEMS = [
+        ("会議用お弁当（軽減税率）", "個", 1_080, "7.50"),
+        ("ペットボトル飲料（軽減税率）", "本", 150, "1.20"),
+    ]  # fmt: skip
+    QUOTE_TERMS = [
+        ("受注後2週間", "月末締め翌月末払い"), ("受注後1か月", "納品後30日以内"),
+        ("別途ご相談", "月末締め翌月末払い"),
+    ]  # fmt: skip
+
+    def quotes(self) -> None:
+        """Quotes on about half the deals, with every row the quote services and their subscribers write.
+
+        Each quoted deal gets one quote, a few a revision 2 as well (``quote_revise``: same number,
+        ``previous`` set, then its lines re-entered with a discount). Status follows the deal: a won
+        deal's last quote was accepted (受注) and a lost deal's rejected, on the day the deal closed;
+        an open deal's is a draft, issued or sent, or expired (the daily job) when it was issued over
+        a month ago. Numbers come from the yearly ``quote`` sequence in creation order and the
+        ``NumberSequence`` rows end where the app continues. Written with each quote: its lines, its
+        audit entries (create, update, issue, send, accept / reject, revise, expire), the timeline row
+        of ``quote.issued``, and for each sent quote the e-mail activity ``quote_send`` logs on the
+        deal (with its timeline row and the deal's ``last_activity_at``; like the activities step,
+        without the activity's audit entry). Not written: the issued PDF and its SHA-256 (rendering
+        150,000 PDFs would take hours; a quote without a stored PDF renders a fresh one).
+
+        Its own random stream, so the earlier steps write the same data with or without quotes.
+        """
+        from daifuku.core.models import NumberSequence
+        from daifuku.sales.models import Quote
+
+        scale = self.scale
+        if not scale.quotes or not self.deal_facts:
+            return
+        rng = random.Random(self.seed + 2)
+        revised = min(scale.quotes // 16, len(self.deal_facts))
+        quoted = min(scale.quotes - revised, len(self.deal_facts))
+        revised = min(revised, quoted, scale.quotes - quoted)
+        chosen = sorted(rng.sample(range(len(self.deal_facts)), quoted))
+        with_revision = set(rng.sample(chosen, revised))
+        plans: list[_QuotePlan] = []
+        for i in chosen:
+            plans += self._plan_quotes(rng, self.deal_facts[i], revise=i in with_revision)
+        # The services number and insert quotes as they are created: ids and numbers in time order.
+        plans.sort(key=lambda p: (p.created, p.revision, p.deal.pk))
+        sequences = dict(NumberSequence.objects.filter(name="quote").values_list("period", "last_value"))
+        first_id = _next_id(Quote)
+        for n, plan in enumerate(plans):
+            plan.pk = first_id + n
+            if plan.previous is not None:
+                plan.number = plan.previous.number
+                continue
+            year = str(plan.created.astimezone(TOKYO).year)
+            sequences[year] = sequences.get(year, 0) + 1
+            plan.number = f"Q-{year}-{sequences[year]:05d}"
+        for period, last in sorted(sequences.items()):
+            NumberSequence.objects.update_or_create(
+                name="quote", period=period, defaults={"last_value": last}
+            )
+        self._write_quotes(plans)
+        self.log(
+            f"  quotes: {self.result.quotes:,} quotes, {self.result.quote_lines:,} lines, "
+            f"{self._quote_sends:,} send activities"
+        )
+
+    def _plan_quotes(self, rng: random.Random, deal: _DealFacts, *, revise: bool) -> list[_QuotePlan]:
+        """The quote(s) of one deal: times inside the deal's life, within the 30 days a quote is valid."""
+        day = dt.timedelta(days=1)
+        people = self.company_contacts.get(deal.company)
+        contact = rng.choice(people) if people and rng.random() < 0.8 else None
+        if contact is not None and contact[0] in self.contacts_of_other_teams:
+            contact = None  # the owner cannot pick a contact another team keeps (visibility scope)
+        decided: str | None = None
+        if deal.outcome == "open":
+            final = rng.choices(["draft", "issued", "sent", "expired"], weights=[25, 30, 35, 10])[0]
+            if final == "expired" and deal.created > NOW - 40 * day:
+                final = "sent"
+            if final == "expired":  # issued over a month ago: the daily job has expired it
+                lo, hi = max(deal.created, NOW - 150 * day), NOW - 35 * day
+            elif final == "draft" and not revise:
+                lo, hi = max(deal.created, NOW - 60 * day), NOW
+            else:  # issued in the last four weeks: still valid
+                lo, hi = max(deal.created, NOW - 28 * day), NOW
+        else:
+            assert deal.closed_on is not None
+            final = decided = "accepted" if deal.outcome == "won" else "rejected"
+            closed = dt.datetime.combine(deal.closed_on, dt.time(10), tzinfo=TOKYO) + dt.timedelta(
+                minutes=rng.randint(0, 8 * 60)
+            )
+            hi = min(NOW, max(closed.astimezone(dt.UTC), deal.created + dt.timedelta(hours=1)))
+            lo = max(deal.created, hi - 25 * day)
+        created = lo + dt.timedelta(minutes=rng.randint(0, _minutes(hi - lo)))
+        until = min(hi, created + 25 * day)
+        issued = final != "draft"
+        sent = final == "sent" or (final in ("expired", "accepted", "rejected") and rng.random() < 0.8)
+        first_sent = revise and rng.random() < 0.6
+        count = (3 + first_sent if revise else 0) + issued + sent
+        times = sorted(
+            created + dt.timedelta(minutes=rng.randint(0, _minutes(until - created))) for _ in range(count)
+        )
+        terms = rng.choice(self.QUOTE_TERMS)
+        first = _QuotePlan(deal, 1, created, contact, self._quote_rows(rng, deal), *terms)
+        plans = [first]
+        last = first
+        if revise:
+            first.issued = times.pop(0)
+            first.sent = times.pop(0) if first_sent else None
+            first.revised = times.pop(0)
+            last = _QuotePlan(deal, 2, first.revised, contact, first.rows, *terms, previous=first)
+            last.updated = times.pop(0)
+            discount = Decimal(rng.choice([3, 5, 10]))
+            last.update_rows = [(*row[:4], discount, *row[5:]) for row in first.rows]
+            plans.append(last)
+        last.issued = times.pop(0) if issued else None
+        last.sent = times.pop(0) if sent else None
+        last.decided = (hi, decided) if decided else None
+        return plans
+
+    def _quote_rows(self, rng: random.Random, deal: _DealFacts) -> list[_LineRow]:
+        """1–5 lines (2.5 on average) adding up to about the deal's amount; a few at the reduced rate."""
+        usd = deal.currency == "USD"
+        zero = Decimal(0)
+        count = rng.choices([1, 2, 3, 4, 5], weights=[28, 26, 24, 13, 9])[0]
+        shares = [rng.random() + 0.2 for _ in range(count)]
+        whole = sum(shares)
+        rows: list[_LineRow] = []
+        for i, share in enumerate(shares):
+            if i and rng.random() < 0.12:
+                description, unit, yen, dollars = rng.choice(self.QUOTE_REDUCED_ITEMS)
+                quantity = Decimal(rng.choice([10, 20, 30, 50]))
+                price = Decimal(dollars) if usd else Decimal(yen)
+                rows.append((description, quantity, unit, price, zero, zero, "reduced"))
+                continue
+            description, unit = rng.choice(self.QUOTE_ITEMS)
+            quantity = Decimal(rng.choice([1, 1, 1, 2, 3, 5, 10, 12]))
+            each = deal.amount * share / whole / int(quantity)
+            price = Decimal(int(each * 100)) / 100 if usd else Decimal(max(1, round(each / 100)) * 100)
+            roll = rng.random()
+            percent = Decimal(rng.choice([5, 10])) if roll < 0.1 else zero
+            discount = (
+                Decimal(rng.choice([1_000, 5_000, 10_000]))
+                if not usd and 0.1 <= roll < 0.15 and quantity * price > 20_000
+                else zero
+            )
+            rows.append((description, quantity, unit, price, percent, discount, "standard"))
+        return rows
+
+    def _write_quotes(self, plans: list[_QuotePlan]) -> None:
+        writer = _QuoteWriter(self)
+        for plan in plans:
+            writer.add(plan)
+            if len(writer.pending["quotes"]) >= BATCH:
+                writer.flush()
+        writer.flush()
+        self._touch_deals(writer.touched)
+        self.result.quotes = len(plans)
+        self.result.quote_lines = writer.n_lines
+        self.result.activities += writer.n_sends
+        self.result.timeline_entries += writer.n_timeline
+        self._quote_sends = writer.n_sends
+
+
+class _QuoteWriter:
+    """A quote's rows as the services write them, step by step: create, update (revision 2), issue,
+    send, accept / reject, revise, expire — each with the audit entry, version and time it gets.
+
+    The amounts come from the services' own functions (``line_amount``, ``quote_totals``,
+    ``tax_summary``) and the audit changes from ``audit.snapshotter`` / ``audit.diff`` over the quote's
+    ``AUDIT_FIELDS``. A service reads the quote under lock before it changes it, so each step's "before"
+    is the quote as stored (amounts with two decimal places, see :meth:`_loaded`).
+    """
+
+    CENT = Decimal("0.01")
+
+    def __init__(self, gen: _Generator) -> None:
+        from django.urls import reverse
+        from django.utils.translation import gettext as _
+
+        from daifuku.activities.models import Activity, TimelineEntry
+        from daifuku.core import audit, money
+        from daifuku.core.models import AuditEntry, Currency, User
+        from daifuku.core.services import profile_get, profile_update
+        from daifuku.sales.demo import PROFILE
+        from daifuku.sales.models import Quote, QuoteLine
+        from daifuku.sales.services import quotes as services
+
+        self.gen = gen
+        self.audit = audit
+        self.money = money
+        self.services = services
+        profile = profile_get()
+        if not profile.name:  # issuing needs our company's name (the issuer copied onto each quote)
+            profile_update(data=replace(PROFILE, warnings=[]), by=User.objects.get(username="bench_admin"))
+            profile = profile_get()
+        self.rounding = profile.tax_rounding
+        self.issuer = {
+            "name": profile.name,
+            "registration_number": profile.registration_number,
+            "postal_code": profile.postal_code,
+            "address": profile.address,
+            "phone": profile.phone,
+        }
+        self.currencies = {c.code: c for c in Currency.objects.all()}
+        self.rate_on = lru_cache(maxsize=None)(money.tax_rate_on)
+        self.snap = audit.snapshotter(Quote, services.AUDIT_FIELDS)
+        self.people = {u.pk: u for u in gen.reps + gen.managers}
+        self.url = reverse("sales:quote_detail", args=[987654321]).replace("987654321", "{}")
+        self.tables = {
+            "quotes": _Table(
+                Quote,
+                ["id", "number", "revision", "previous_id", "deal_id", "company_id", "contact_id",
+                 "recipient_name", "owner_id", "team_id", "title", "status", "issue_date", "valid_until",
+                 "currency_id", "tax_rounding", "subtotal", "tax_total", "total", "tax_summary",
+                 "delivery_terms", "payment_terms", "terms", "issuer", "issued_at", "issued_by_id", "sent_at",
+                 "decided_at", "version", "created_at", "updated_at"],
+            ),
+            "lines": _Table(
+                QuoteLine,
+                ["id", "quote_id", "sort_order", "product_id", "description", "quantity", "unit",
+                 "unit_price", "discount_percent", "discount_amount", "tax_category", "tax_rate", "amount"],
+            ),
+            "audit": _Table(
+                AuditEntry,
+                ["at", "actor_id", "actor_name", "via", "object_type", "object_id", "object_repr", "action",
+                 "changes", "version", "note"],
+            ),
+            "activities": _Table(
+                Activity,
+                ["id", "kind", "occurred_at", "duration_minutes", "company_id", "owner_id", "team_id",
+                 "subject", "body", "outcome", "status", "response", "closed_at", "related_type",
+                 "related_id", "version", "created_at", "updated_at"],
+            ),
+            "participants": _Table(Activity.participants.through, ["activity_id", "user_id"]),
+            "contacts": _Table(Activity.contacts.through, ["activity_id", "contact_id"]),
+            "timeline": _Table(
+                TimelineEntry,
+                ["kind", "occurred_at", "company_id", "contact_id", "actor_id", "owner_id", "team_id",
+                 "object_type", "source_type", "source_id", "title", "summary", "data"],
+            ),
+        }  # fmt: skip
+        self.pending: dict[str, list[tuple[Any, ...]]] = {name: [] for name in self.tables}
+        # The texts of quote_send and of the send form's defaults (sales.views.quotes.quote_detail).
+        self.texts = {
+            "body": _(
+                "%(recipient)s\n\nいつもお世話になっております。\n%(title)s の御見積書をお送りいたします。\n"
+                "添付のPDFをご確認くださいますようお願い申し上げます。\n\n%(sender)s"
+            ),
+            "to": _("宛先: %(to)s"),
+            "attachment": _("添付: %(name)s"),
+            "subject": _("見積書送付 %(number)s"),
+            "revision": _("改訂元: %(number)s"),
+        }
+        self.next_line = _next_id(QuoteLine)
+        self.next_activity = _next_id(Activity)
+        self.touched: dict[int, dt.datetime] = {}
+        self.n_lines = self.n_timeline = self.n_sends = 0
+
+    def flush(self) -> None:
+        for name, table in self.tables.items():  # quotes before their lines
+            table.write(self.pending[name])
+            self.pending[name].clear()
+
+    # The services' arithmetic
+
+    def _lines(self, rows: list[_LineRow], decimals: int, day: dt.date) -> list[SimpleNamespace]:
+        """``clean_lines`` of typed rows (no products): amounts by ``line_amount``, the day's tax rates.
+
+        As there, a zero is passed on as ``Decimal(0)`` (``Decimal(x or 0)``): a stored ``0.00`` discount
+        leaves the amount's exponent alone, and the audit text of the totals with it.
+        """
+        amount = self.services.line_amount
+        return [
+            SimpleNamespace(
+                product_id=None, description=d, quantity=q, unit=u, unit_price=p, discount_percent=pct,
+                discount_amount=disc, tax_category=cat, tax_rate=self.rate_on(cat, day),
+                amount=amount(quantity=Decimal(q or 0), unit_price=Decimal(p or 0),
+                              discount_percent=Decimal(pct or 0), discount_amount=Decimal(disc or 0),
+                              decimals=decimals),
+            )
+            for d, q, u, p, pct, disc, cat in rows
+        ]  # fmt: skip
+
+    def _stored(self, rows: list[_LineRow]) -> list[_LineRow]:
+        """Typed rows as they come back from the database (the model's decimal places)."""
+        cent, milli = self.CENT, Decimal("0.001")
+        return [
+            (d, q.quantize(milli), u, p.quantize(cent), pct.quantize(cent), disc.quantize(cent), cat)
+            for d, q, u, p, pct, disc, cat in rows
+        ]
+
+    def _loaded(self, quote: SimpleNamespace, after: dict[str, Any]) -> dict[str, Any]:
+        """The snapshot of the quote as the next service reads it under lock: ``after`` (the last
+        step's snapshot) with the amounts as stored, at the model's two decimal places."""
+        before = dict(after)
+        for name in ("subtotal", "tax_total", "total"):
+            value = getattr(quote, name).quantize(self.CENT)
+            setattr(quote, name, value)
+            before[name] = self.audit.plain(value)
+        return before
+
+    def _totals(self, quote: SimpleNamespace, lines: list[SimpleNamespace], decimals: int) -> None:
+        """``_store_totals``."""
+        totals = self.services.quote_totals(lines, rounding=quote.tax_rounding, decimals=decimals)
+        quote.subtotal, quote.tax_total, quote.total = totals.subtotal, totals.tax, totals.total
+        quote.tax_summary = self.services.tax_summary(totals, decimals=decimals)
+
+    # One quote
+
+    def add(self, plan: _QuotePlan) -> None:
+        from daifuku.sales.models import QuoteStatus
+
+        gen, services, audit = self.gen, self.services, self.audit
+        deal, c = plan.deal, plan.deal.company
+        owner = self.people[gen.company_owner[c]]
+        currency = self.currencies[deal.currency]
+        decimals = currency.decimals
+        display = plan.number if plan.revision == 1 else f"{plan.number}-{plan.revision}"
+        contact_id = plan.contact[0] if plan.contact else None
+        addressee = SimpleNamespace(
+            company=SimpleNamespace(display_name=gen.company_display[c]),
+            contact=SimpleNamespace(full_name=plan.contact[1]) if plan.contact else None,
+        )
+        day = plan.created.astimezone(TOKYO).date()
+        typed = plan.rows if plan.previous is None else self._stored(plan.rows)  # quote_revise copies
+        lines = self._lines(typed, decimals, day)
+        q = SimpleNamespace(
+            number=plan.number, revision=plan.revision,
+            previous_id=plan.previous.pk if plan.previous else None, deal_id=deal.pk,
+            company_id=gen.company_ids[c], contact_id=contact_id,
+            recipient_name=services.recipient_name_for(addressee), owner_id=owner.pk,
+            team_id=gen.company_team[c], title=deal.name, status=QuoteStatus.DRAFT, issue_date=None,
+            valid_until=day + dt.timedelta(days=services.VALIDITY_DAYS), currency_id=deal.currency,
+            tax_rounding=self.rounding, delivery_terms=plan.delivery_terms, payment_terms=plan.payment_terms,
+            terms="", issuer={}, issued_at=None, issued_by_id=None, sent_at=None, decided_at=None,
+            pdf_sha256="", version=1,
+        )  # fmt: skip
+        self._totals(q, lines, decimals)
+        entries: list[tuple[dt.datetime, int, tuple[Any, ...]]] = []
+
+        def record(
+            at: dt.datetime, action: str, changes: dict[str, Any], note: str = "", by: Any = owner
+        ) -> None:
+            """``audit.record`` (the actor's web request, or the expiry job as "system")."""
+            row = (at, by.pk if by else None, by.username if by else "system", "web" if by else "system",
+                   "sales.quote", plan.pk, display[:300], action, json.dumps(changes, ensure_ascii=False),
+                   q.version, note)  # fmt: skip
+            entries.append((at, len(entries), row))
+
+        note = self.texts["revision"] % {"number": plan.previous.number} if plan.previous else ""
+        # The lines as audit text: fixed decimal places, so the stored lines read back give the same.
+        lines_text = services._lines_snapshot(lines)
+        after = self.snap(q)
+        record(plan.created, "create", {**audit.created_changes(after), "lines": [[], lines_text]}, note)
+        updated_at = plan.created
+        if plan.updated is not None:  # quote_update with new lines
+            before = self._loaded(q, after)
+            lines = self._lines(plan.update_rows, decimals, plan.updated.astimezone(TOKYO).date())
+            self._totals(q, lines, decimals)
+            old, lines_text = lines_text, services._lines_snapshot(lines)
+            changes: dict[str, Any] = {"lines": [old, lines_text]}
+            after = self.snap(q)
+            changes.update(audit.diff(before, after))
+            q.version += 1
+            record(plan.updated, "update", changes)
+            updated_at = plan.updated
+        if plan.issued is not None:  # quote_issue: the stored lines, re-rated on the issue day
+            before = self._loaded(q, after)
+            q.issue_date = plan.issued.astimezone(TOKYO).date()
+            for line in lines:
+                line.amount = line.amount.quantize(self.CENT)
+                line.tax_rate = self.rate_on(line.tax_category, q.issue_date)
+            q.issuer = dict(self.issuer)
+            self._totals(q, lines, decimals)
+            q.status, q.issued_at, q.issued_by_id = QuoteStatus.ISSUED, plan.issued, owner.pk
+            q.version += 1
+            after = self.snap(q)
+            record(plan.issued, "issue", audit.diff(before, after))
+            updated_at = plan.issued
+            amount = self.money.format_amount(q.total, currency)
+            self.pending["timeline"].append(
+                ("quote.issued", plan.issued, q.company_id, contact_id, owner.pk, owner.pk, q.team_id,
+                 "quote", "sales.quote", plan.pk, f"{display} {q.title}"[:300], "",
+                 json.dumps({"url": self.url.format(plan.pk), "amount": amount}))
+            )  # fmt: skip
+            self.n_timeline += 1
+        if plan.sent is not None:
+            before = self._loaded(q, after)
+            q.status, q.sent_at = QuoteStatus.SENT, plan.sent
+            q.version += 1
+            domain = gen.company_domain[c]
+            to = f"c{contact_id}@{domain}" if contact_id else f"info@{domain}"
+            # Sending and deciding change two fields: the stored snapshot with them replaced.
+            after = {**before, "status": audit.plain(q.status), "sent_at": audit.plain(q.sent_at)}
+            record(plan.sent, "send", audit.diff(before, after), to)
+            updated_at = plan.sent
+            self._send_activity(plan, q, owner, display, to)
+        if plan.decided is not None:
+            at, status = plan.decided
+            before = self._loaded(q, after)
+            q.status, q.decided_at = status, at
+            q.version += 1
+            after = {**before, "status": audit.plain(q.status), "decided_at": audit.plain(q.decided_at)}
+            record(at, "accept" if status == QuoteStatus.ACCEPTED else "reject", audit.diff(before, after))
+            updated_at = at
+        if plan.revised is not None:
+            record(plan.revised, "revise", {}, f"{plan.number}-{plan.revision + 1}")
+        if q.status in (QuoteStatus.ISSUED, QuoteStatus.SENT):
+            job = dt.datetime.combine(q.valid_until + dt.timedelta(days=1), dt.time(0, 10), tzinfo=TOKYO)
+            if job <= NOW:  # quotes_expire_due, the daily job at 00:10
+                old_status, q.status = q.status, QuoteStatus.EXPIRED
+                q.version += 1
+                at = job.astimezone(dt.UTC)
+                record(at, "expire", {"status": [old_status, QuoteStatus.EXPIRED]}, by=None)
+                updated_at = max(updated_at, at)
+        entries.sort(key=lambda e: (e[0], e[1]))
+        self.pending["audit"].extend(row for _at, _order, row in entries)
+        self.pending["quotes"].append(
+            (plan.pk, q.number, q.revision, q.previous_id, q.deal_id, q.company_id, contact_id,
+             q.recipient_name, q.owner_id, q.team_id, q.title, str(q.status), q.issue_date, q.valid_until,
+             q.currency_id, q.tax_rounding, q.subtotal, q.tax_total, q.total, json.dumps(q.tax_summary),
+             q.delivery_terms, q.payment_terms, q.terms, json.dumps(q.issuer), q.issued_at, q.issued_by_id,
+             q.sent_at, q.decided_at, q.version, plan.created, updated_at)
+        )  # fmt: skip
+        for order, line in enumerate(lines, start=1):
+            self.pending["lines"].append(
+                (self.next_line, plan.pk, order, None, line.description, line.quantity, line.unit,
+                 line.unit_price, line.discount_percent, line.discount_amount, line.tax_category,
+                 line.tax_rate, line.amount)
+            )  # fmt: skip
+            self.next_line += 1
+        self.n_lines += len(lines)
+
+    def _send_activity(self, plan: _QuotePlan, quote: Any, owner: Any, display: str, to: str) -> None:
+        """The e-mail activity ``quote_send`` logs on the deal (the send form's default text), with the
+        timeline row ``activities.subscribers`` writes and the deal's ``last_activity_at``."""
+        assert plan.sent is not None
+        pk, at = self.next_activity, plan.sent
+        self.next_activity += 1
+        self.n_sends += 1
+        texts = self.texts
+        body = texts["body"] % {
+            "recipient": quote.recipient_name,
+            "title": quote.title,
+            "sender": owner.display_name,
+        }
+        text = [texts["to"] % {"to": to}, texts["attachment"] % {"name": f"{display}.pdf"}]
+        body = "\n".join([*text, "", body]).strip()
+        subject = texts["subject"] % {"number": display}
+        contact = plan.contact
+        self.pending["activities"].append(
+            (pk, "email", at, None, quote.company_id, owner.pk, owner.team_id, subject, body, "", "", "",
+             None, "sales.deal", quote.deal_id, 1, at, at)
+        )  # fmt: skip
+        self.pending["participants"].append((pk, owner.pk))
+        if contact:
+            self.pending["contacts"].append((pk, contact[0]))
+        data = {
+            "activity_id": pk,
+            "activity_kind": "email",
+            "duration_minutes": None,
+            "contacts": [contact[1]] if contact else [],
+            "participants": [owner.display_name],
+            "outcome": "",
+            "status": "",
+            "response": "",
+            "keywords": [],
+        }
+        self.pending["timeline"].append(
+            ("activity", at, quote.company_id, contact[0] if contact else None, owner.pk, owner.pk,
+             owner.team_id, "activity", "activities.activity", pk, subject[:300], body[:1000],
+             json.dumps(data))
+        )  # fmt: skip
+        self.n_timeline += 1
+        if quote.deal_id not in self.touched or self.touched[quote.deal_id] < at:
+            self.touched[quote.deal_id] = at
+
 
 class _SearchWriter:
     """Search rows exactly as ``core.search.reindex`` writes them, in batches."""
@@ -953,6 +1493,10 @@ def _mobile(rng: random.Random) -> str:
     return rng.choice(["090", "080", "070"]) + f"{rng.randint(1000, 9999)}{rng.randint(1000, 9999)}"
 
 
+def _minutes(span: dt.timedelta) -> int:
+    return max(0, int(span.total_seconds() // 60))
+
+
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
@@ -962,11 +1506,11 @@ def _bulk_tables() -> list[str]:
     from daifuku.activities.models import Activity, Task, TimelineEntry
     from daifuku.core.models import AuditEntry, SearchDocument
     from daifuku.customers.models import Company, Contact, ContactAffiliation
-    from daifuku.sales.models import Deal
+    from daifuku.sales.models import Deal, Quote, QuoteLine
 
     models_list: list[Any] = [Company, Company.tags.through, Contact, ContactAffiliation, AuditEntry,
                               SearchDocument, Deal, Activity, Activity.participants.through,
-                              Activity.contacts.through, TimelineEntry, Task]  # fmt: skip
+                              Activity.contacts.through, TimelineEntry, Task, Quote, QuoteLine]  # fmt: skip
     return sorted(m._meta.db_table for m in models_list)
 
 
@@ -1077,13 +1621,13 @@ def generate(*, scale: Scale, seed: int = SEED, log: Callable[[str], None] = lam
     from daifuku.activities.models import Activity, Task, TimelineEntry
     from daifuku.core.models import SearchDocument, Team, User
     from daifuku.customers.models import Company, Contact, ContactAffiliation, Tag
-    from daifuku.sales.models import Deal
+    from daifuku.sales.models import Deal, Quote, QuoteLine
 
     started, cpu_started = time.monotonic(), time.process_time()
     gen = _Generator(scale, seed, log)
     with _rollback_journal(), transaction.atomic(), _fast_phone_search_text(), _no_cyclic_gc():
         restore = _prepare_bulk_load()
-        for step in ("users", "companies", "contacts", "deals", "activities", "tasks"):
+        for step in ("users", "companies", "contacts", "deals", "activities", "tasks", "quotes"):
             t0 = time.monotonic()
             getattr(gen, step)()
             gen.result.steps[step] = time.monotonic() - t0
@@ -1100,7 +1644,7 @@ def generate(*, scale: Scale, seed: int = SEED, log: Callable[[str], None] = lam
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         _reset_sequences(
             [Team, User, Company, Contact, ContactAffiliation, SearchDocument, Tag, Deal, Activity,
-             TimelineEntry, Task, Activity.participants.through, Activity.contacts.through]
+             TimelineEntry, Task, Activity.participants.through, Activity.contacts.through, Quote, QuoteLine]
         )  # fmt: skip
         gen.result.steps["indexes"] = time.monotonic() - t0
     t0 = time.monotonic()

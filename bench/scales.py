@@ -12,7 +12,7 @@ DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/daifuku_bench"
 
 @dataclass(frozen=True)
 class Scale:
-    """How much data one scale holds. Deals, activities and tasks are generated; quotes are not yet."""
+    """How much data one scale holds: deals, activities, tasks and quotes (見積, about half the deals)."""
 
     name: str
     teams: int
@@ -22,6 +22,7 @@ class Scale:
     deals: int = 0
     activities: int = 0
     tasks: int = 0
+    quotes: int = 0
 
 
 SCALES: dict[str, Scale] = {
@@ -34,6 +35,7 @@ SCALES: dict[str, Scale] = {
         deals=600,
         activities=3_000,
         tasks=200,
+        quotes=300,
     ),
     "100k": Scale(
         "100k",
@@ -44,6 +46,7 @@ SCALES: dict[str, Scale] = {
         deals=30_000,
         activities=300_000,
         tasks=20_000,
+        quotes=15_000,
     ),
     "1m": Scale(
         "1m",
@@ -54,6 +57,7 @@ SCALES: dict[str, Scale] = {
         deals=300_000,
         activities=3_000_000,
         tasks=200_000,
+        quotes=150_000,
     ),
 }
 

@@ -34,7 +34,7 @@ NOTES = REPO_ROOT / "bench" / "notes.md"
 DOC = REPO_ROOT / "docs" / "performance.md"
 SCHEMA = 1
 NOT_YET = [
-    "quotes and contracts (not generated yet: their pages and timeline rows are not in these figures)",
+    "contracts (not generated yet: their pages and timeline rows are not in these figures)",
     "the activity list, calendar and my-day pages (activities and tasks are generated; only the company "
     "timeline and the deal detail are workloads so far)",
 ]
@@ -94,7 +94,7 @@ def database_info() -> dict[str, Any]:
     from daifuku.activities.models import Activity, Task, TimelineEntry
     from daifuku.core.models import SearchDocument
     from daifuku.customers.models import Company, Contact
-    from daifuku.sales.models import Deal
+    from daifuku.sales.models import Deal, Quote, QuoteLine
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -113,6 +113,8 @@ def database_info() -> dict[str, Any]:
         "activities": Activity.objects.count(),
         "timeline_entries": TimelineEntry.objects.count(),
         "tasks": Task.objects.count(),
+        "quotes": Quote.objects.count(),
+        "quote_lines": QuoteLine.objects.count(),
     }
 
 
@@ -159,6 +161,7 @@ def build_workloads(users: dict[str, Any]) -> tuple[list[Workload], dict[str, An
     from daifuku.core import jp
     from daifuku.customers import selectors
     from daifuku.sales.selectors import deals as deal_selectors
+    from daifuku.sales.selectors import quotes as quote_selectors
 
     size = settings.DAIFUKU_PAGE_SIZE
     workloads: list[Workload] = []
@@ -253,6 +256,13 @@ def build_workloads(users: dict[str, Any]) -> tuple[list[Workload], dict[str, An
                 add("deal detail (most activities)", "detail", f"/sales/deals/{deal_busiest['related_id']}/",
                     "activities_activity",
                     f"{deal_busiest['n']} activities; floor = the deal's activity list")  # fmt: skip
+        quotes = quote_selectors.quote_queryset(user=user)
+        most_lines = quotes.annotate(n=Count("lines")).order_by("-n", "pk").values_list("pk", "n").first()
+        if most_lines is not None:
+            facts[role]["visible_quotes"] = quotes.count()
+            add("quote list, first page (newest first)", "list", "/sales/quotes/", "sales_quote")
+            add("quote detail (most lines)", "detail", f"/sales/quotes/{most_lines[0]}/", "sales_quote",
+                f"{most_lines[1]} lines; floor = the quote with its deal, company and contact")  # fmt: skip
     return workloads, facts
 
 
@@ -511,9 +521,14 @@ def _data_extras(info: dict[str, Any]) -> str:
     """Deals, activities and tasks of a run; runs older than those steps say they had none."""
     if "activities" not in info:
         return f"{info.get('deals', 0):,} deals (activities and tasks were not generated yet), "
+    quotes = (
+        f"{info['quotes']:,} quotes ({info.get('quote_lines', 0):,} lines), "
+        if "quotes" in info
+        else "(quotes were not generated yet), "
+    )
     return (
         f"{info.get('deals', 0):,} deals, {info['activities']:,} activities "
-        f"({info.get('timeline_entries', 0):,} timeline rows), {info.get('tasks', 0):,} tasks, "
+        f"({info.get('timeline_entries', 0):,} timeline rows), {info.get('tasks', 0):,} tasks, {quotes}"
     )
 
 

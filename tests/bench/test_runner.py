@@ -7,8 +7,19 @@ from bench.scales import Scale
 
 from bench import generator, runner
 from daifuku.cli import build_parser
+from daifuku.sales.models import Quote
 
-TINY = Scale("tiny", teams=2, reps_per_team=2, companies=40, contacts=120, deals=80, activities=400, tasks=40)
+TINY = Scale(
+    "tiny",
+    teams=2,
+    reps_per_team=2,
+    companies=40,
+    contacts=120,
+    deals=80,
+    activities=400,
+    tasks=40,
+    quotes=30,
+)
 
 
 @pytest.mark.django_db
@@ -29,9 +40,11 @@ def test_run_writes_results_and_page(tmp_path):
     assert saved["database"]["companies"] == 40
     assert saved["api"] is None
     assert saved["database"]["deals"] == 80
-    assert saved["database"]["activities"] == 400
+    # the generated activities and one mail per quote that was sent
+    assert saved["database"]["activities"] == 400 + Quote.objects.filter(sent_at__isnull=False).count()
     assert saved["database"]["tasks"] == 40
-    assert len(saved["pages"]) == 45
+    assert saved["database"]["quotes"] == 30
+    assert len(saved["pages"]) == 51
     assert {p["kind"] for p in saved["pages"]} == {"list", "search", "detail", "board"}
     assert all(p["status"] == 200 for p in saved["pages"])
     # a search may match nothing in tiny data (then no row query runs); lists and details always fetch
@@ -48,6 +61,8 @@ def test_run_writes_results_and_page(tmp_path):
     assert page.count("| deal board (default pipeline, all stages)") == 3
     assert page.count("| company timeline, first page (most activities)") == 3
     assert page.count("| deal detail (most activities)") == 3
+    assert page.count("| quote list, first page (newest first)") == 3
+    assert page.count("| quote detail (most lines)") == 3
     timeline = [p for p in saved["pages"] if p["name"].startswith("company timeline")]
     assert all(p["floor_sql"].startswith("SELECT") for p in timeline)
     assert all("activities_timelineentry" in p["floor_sql"] for p in timeline)
@@ -89,8 +104,15 @@ def test_percentile_is_nearest_rank():
 def test_data_line_says_when_a_run_predates_activities():
     old = {"deals": 0}
     new = {"deals": 80, "activities": 400, "timeline_entries": 430, "tasks": 40}
+    newer = {**new, "quotes": 40, "quote_lines": 100}
     assert runner._data_extras(old) == "0 deals (activities and tasks were not generated yet), "
-    assert runner._data_extras(new) == "80 deals, 400 activities (430 timeline rows), 40 tasks, "
+    assert runner._data_extras(new) == (
+        "80 deals, 400 activities (430 timeline rows), 40 tasks, (quotes were not generated yet), "
+    )
+    assert (
+        runner._data_extras(newer)
+        == "80 deals, 400 activities (430 timeline rows), 40 tasks, 40 quotes (100 lines), "
+    )
 
 
 def test_transfer_table_says_when_a_run_predates_it_or_skipped_it():

@@ -17,7 +17,6 @@ from django.http import Http404
 
 from daifuku.core import visibility
 from daifuku.core.models import User
-from daifuku.customers.models import Company
 from daifuku.sales.models import Deal, Quote, QuoteLine
 
 QUOTE = "quote"
@@ -69,13 +68,6 @@ def quote_list(*, user: User, filters: QuoteFilters | None = None) -> QuerySet[Q
     return qs.select_related("company", "owner", "deal", "currency", "next_revision").order_by(
         "-created_at", "-id"
     )
-
-
-def quote_companies(*, user: User) -> list[tuple[int, str]]:
-    """(id, display name) of the companies the user's visible quotes are addressed to (list filter)."""
-    ids = quote_queryset(user=user).values("company_id")
-    companies = Company.objects.filter(pk__in=ids).order_by("kana_key", "id")
-    return [(c.pk, c.display_name) for c in companies.only("pk", "name", "legal_form", "legal_form_position")]
 
 
 def quote_get(*, user: User, pk: Any) -> Quote:

@@ -61,8 +61,7 @@ def _summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @login_required
 @require_GET
 def quote_list(request: HttpRequest) -> HttpResponse:
-    companies = selectors.quote_companies(user=request.user)
-    form = QuoteFilterForm(request.GET or None, companies=companies)
+    form = QuoteFilterForm(request.GET or None)
     filters = selectors.QuoteFilters()
     if form.is_valid():
         data = form.cleaned_data

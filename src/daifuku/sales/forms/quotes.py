@@ -11,11 +11,10 @@ from typing import Any
 from django import forms
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from daifuku.catalog.models import Product
-from daifuku.core.models import Currency, TaxCategory, User
-from daifuku.customers.forms import CompanyChooser, StyledForm
+from daifuku.core.models import Currency, TaxCategory
+from daifuku.customers.forms import CompanyChooser, PlainSelect, StyledForm, owner_filter_field
 from daifuku.customers.models import Contact
 from daifuku.sales.models import Quote, QuoteStatus
 
@@ -26,10 +25,10 @@ class QuoteFilterForm(StyledForm):
     """List filters; 見積日, 金額 and 取引先 are the searches 電子帳簿保存法 asks for (combinable)."""
 
     q = forms.CharField(label=_("検索"), required=False, widget=forms.TextInput(attrs={"type": "search"}))
-    status = forms.ChoiceField(label=_("状態"), required=False, choices=BLANK + QuoteStatus.choices)
-    owner = forms.TypedChoiceField(
-        label=pgettext_lazy("自社の営業担当", "担当者"), required=False, coerce=int, empty_value=None
+    status = forms.ChoiceField(
+        label=_("状態"), required=False, choices=BLANK + QuoteStatus.choices, widget=PlainSelect
     )
+    owner = owner_filter_field()  # every active user, as the other lists offer them
     # A typeahead, not a select of every company with a quote: at a million contacts an administrator's
     # list offered ~100,000 of them on every page (the benchmark's quote list).
     company = forms.IntegerField(label=_("取引先"), required=False, widget=CompanyChooser)
@@ -44,8 +43,6 @@ class QuoteFilterForm(StyledForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        owners = User.objects.filter(is_active=True).order_by("last_name", "first_name", "pk")
-        self.fields["owner"].choices = BLANK + [(u.pk, u.display_name) for u in owners]
         chooser = self.fields["company"].widget
         assert isinstance(chooser, CompanyChooser)
         chooser.label = self.data.get("company_label", "") if self.is_bound else ""

@@ -68,7 +68,7 @@ def quote_list(request: HttpRequest) -> HttpResponse:
         filters = selectors.QuoteFilters(
             q=data["q"] or "",
             status=data["status"] or "",
-            owner=data["owner"],
+            owner=data["owner"].pk if data["owner"] else None,
             company=data["company"],
             date_from=data["date_from"],
             date_to=data["date_to"],

@@ -8,10 +8,11 @@ from django.template import engines
 from django.utils import translation
 
 from daifuku.sales.models import Deal
-from daifuku.sales.rows import deal_rows
+from daifuku.sales.rows import deal_rows, quote_rows
 from daifuku.sales.selectors.deals import deal_list
+from daifuku.sales.selectors.quotes import quote_list
 from tests.factories import UserFactory
-from tests.sales.factories import DealFactory, PipelineFactory
+from tests.sales.factories import DealFactory, PipelineFactory, QuoteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +70,46 @@ def test_deal_rows_are_the_template_markup(deals, language, cleaned):
     assert "&lt;大型&amp;案件&gt;" in html
     assert html.count("data-stale") == 1
     assert '<td class="text-nowrap">—</td>' in html
+
+
+# sales/quotes/quote_list.html's loop before the rows moved to Python (the badge is its include).
+QUOTE_LOOP = """{% load i18n humanize %}{% for quote in quotes %}
+      <tr data-quote-id="{{ quote.pk }}">
+        <td class="text-nowrap"><a href="{% url 'sales:quote_detail' quote.pk %}">{{ quote.display_number }}</a></td>
+        <td>{{ quote.title }}<div class="small text-muted"><a class="link-secondary" href="{% url 'sales:deal_detail' quote.deal_id %}">{{ quote.deal.name }}</a></div></td>
+        <td>{{ quote.company.display_name }}</td>
+        <td>{% include "sales/quotes/_status_badge.html" %}</td>
+        <td class="text-nowrap small">{{ quote.issue_date|date:"Y-m-d"|default:"—" }}</td>
+        <td class="text-end text-nowrap">{{ quote.currency.symbol }}{{ quote.total|floatformat:quote.currency.decimals|intcomma }}</td>
+        <td class="d-none d-md-table-cell small">{{ quote.owner.display_name }}</td>
+      </tr>
+      {% endfor %}"""  # noqa: E501
+
+
+@pytest.fixture
+def quotes(admin):
+    first = QuoteFactory(
+        title="<保守&更新>", status="issued", issue_date=dt.date(2026, 4, 1), total=Decimal("1234567")
+    )
+    QuoteFactory(status="draft", total=Decimal("0"))
+    QuoteFactory(
+        status="accepted", currency_id="USD", total=Decimal("12345.5"), issue_date=dt.date(2026, 5, 2)
+    )
+    QuoteFactory(status="rejected", owner=UserFactory(team=None))
+    QuoteFactory(status="sent")
+    QuoteFactory(status="expired")
+    QuoteFactory(deal=first.deal, number=first.number, revision=2, previous=first, status="draft")
+    return list(quote_list(user=admin))
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_quote_rows_are_the_template_markup(quotes, language):
+    # when / then
+    with translation.override(language):
+        expected = engines["django"].from_string(QUOTE_LOOP).render({"quotes": quotes})
+        assert str(quote_rows(quotes)) == expected
+    html = str(quote_rows(quotes))
+    assert "&lt;保守&amp;更新&gt;" in html
+    assert html.count("data-superseded") == 1
+    assert html.count("data-quote-status=") == 7
+    assert '<td class="text-nowrap small">—</td>' in html

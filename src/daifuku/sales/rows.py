@@ -1,8 +1,9 @@
-"""The rows of the deal list, written here rather than in its template (see customers/rows.py).
+"""The rows of the deal and quote lists, written here rather than in their templates (see
+customers/rows.py).
 
-The markup is sales/deals/deal_list.html's loop, byte for byte (tests/sales/test_rows.py renders
-both). Amounts go through Django's own ``floatformat`` filter, so grouping and decimals follow the
-active language exactly as the template did.
+The markup is the lists' former template loops, byte for byte (tests/sales/test_rows.py renders
+both). Amounts go through Django's own ``floatformat`` (and ``intcomma``) filters, so grouping and
+decimals follow the active language exactly as the templates did.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import floatformat
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from daifuku.web.html import escape, iso_date, url_around_id
+from daifuku.web.html import choice_label, escape, iso_date, url_around_id
 
 
 def deal_rows(deals: Iterable[Any], shown_pipeline: Any) -> SafeString:
@@ -46,6 +48,56 @@ def deal_rows(deals: Iterable[Any], shown_pipeline: Any) -> SafeString:
             f'\n        <td class="text-nowrap">{close}</td>'
             f'\n        <td class="d-none d-lg-table-cell small">{escape(d.next_action)}{next_date}</td>'
             f'\n        <td class="d-none d-sm-table-cell">{owner}{team}</td>'
+            "\n      </tr>\n      "
+        )
+    return mark_safe("".join(out))  # noqa: S308  (text escaped; ids and numbers; our URLs)
+
+
+# The badge class of each quote status (sales/quotes/_status_badge.html).
+QUOTE_BADGES = {
+    "draft": "text-bg-secondary",
+    "issued": "text-bg-primary",
+    "sent": "text-bg-info",
+    "accepted": "text-bg-success",
+    "rejected": "text-bg-danger",
+}
+
+
+def quote_rows(quotes: Iterable[Any]) -> SafeString:
+    """The quote list's rows (sales/quotes/quote_list.html): 50 rows through the template, with its
+    status-badge include, two ``{% url %}`` with arguments and the amount filters per row, were most
+    of the page (30 ms at 100k)."""
+    from daifuku.sales.models import Quote
+
+    quote_head, quote_tail = url_around_id("sales:quote_detail")
+    deal_head, deal_tail = url_around_id("sales:deal_detail")
+    status_field = Quote._meta.get_field("status")
+    superseded = f' <span class="badge text-bg-light border" data-superseded>{escape(_("改訂版あり"))}</span>'
+    out: list[str] = []
+    for q in quotes:
+        status, color = escape(q.status), QUOTE_BADGES.get(q.status, "text-bg-warning")
+        badge = (
+            f'<span class="badge {color}" data-quote-status="{status}">'
+            f"{escape(choice_label(status_field, q.status))}</span>"
+            f"{superseded if getattr(q, 'next_revision', None) else ''}\n"
+        )
+        currency = q.currency
+        amount = intcomma(floatformat(q.total, currency.decimals if currency else -1))
+        owner = escape(q.owner.display_name) if q.owner else ""
+        out.append(
+            f'\n      <tr data-quote-id="{q.pk}">'
+            f'\n        <td class="text-nowrap"><a href="{quote_head}{q.pk}{quote_tail}">'
+            f"{escape(q.display_number)}</a></td>"
+            f"\n        <td>{escape(q.title)}"
+            '<div class="small text-muted">'
+            f'<a class="link-secondary" href="{deal_head}{q.deal_id}{deal_tail}">'
+            f"{escape(q.deal.name)}</a></div></td>"
+            f"\n        <td>{escape(q.company.display_name) if q.company else ''}</td>"
+            f"\n        <td>{badge}</td>"
+            f'\n        <td class="text-nowrap small">{iso_date(q.issue_date) or "—"}</td>'
+            f'\n        <td class="text-end text-nowrap">{escape(currency.symbol if currency else "")}'
+            f"{escape(amount)}</td>"
+            f'\n        <td class="d-none d-md-table-cell small">{owner}</td>'
             "\n      </tr>\n      "
         )
     return mark_safe("".join(out))  # noqa: S308  (text escaped; ids and numbers; our URLs)

@@ -34,6 +34,7 @@ from daifuku.sales.forms.quotes import (
     product_choices,
 )
 from daifuku.sales.models import Quote, QuoteStatus
+from daifuku.sales.rows import quote_rows
 from daifuku.sales.selectors import quotes as selectors
 from daifuku.sales.services import quotes as services
 
@@ -85,7 +86,7 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "sales/quotes/quote_list.html",
-        {"form": form, "page": page, "base_query": query.urlencode()},
+        {"form": form, "page": page, "rows": quote_rows(page.object_list), "base_query": query.urlencode()},
     )
 
 

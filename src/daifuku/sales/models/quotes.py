@@ -107,6 +107,13 @@ class Quote(VersionedModel):
             models.Index(fields=["deal", "-revision"], name="quote_deal_idx"),
             models.Index(fields=["owner", "deleted_at", "-created_at"], name="quote_owner_idx"),
             models.Index(fields=["team", "deleted_at", "-created_at"], name="quote_team_idx"),
+            # The list, newest first, for those who see every quote (the benchmark's administrator at
+            # 1m sorted all 150,000 live quotes for each page without it).
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="quote_live_created_idx",
+            ),
             models.Index(fields=["status", "valid_until"], name="quote_status_valid_idx"),
             # 電子帳簿保存法: searchable by date, amount and counterparty.
             models.Index(fields=["issue_date", "total"], name="quote_issue_date_total_idx"),

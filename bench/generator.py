@@ -1248,7 +1248,12 @@ class _QuoteWriter:
     def _totals(self, quote: SimpleNamespace, lines: list[SimpleNamespace], decimals: int) -> None:
         """``_store_totals``."""
         totals = self.services.quote_totals(lines, rounding=quote.tax_rounding, decimals=decimals)
-        quote.subtotal, quote.tax_total, quote.total = totals.subtotal, totals.tax, totals.total
+        cent = self.CENT  # held at the columns' places, as the service holds them
+        quote.subtotal, quote.tax_total, quote.total = (
+            totals.subtotal.quantize(cent),
+            totals.tax.quantize(cent),
+            totals.total.quantize(cent),
+        )
         quote.tax_summary = self.services.tax_summary(totals, decimals=decimals)
 
     # One quote

@@ -261,7 +261,7 @@ def test_update_replaces_lines_recomputes_totals_and_audits(profile, rep_a, deal
     assert (quote.subtotal, quote.tax_total, quote.total) == (Decimal("315"), Decimal("31"), Decimal("346"))
     entry = AuditEntry.objects.filter(object_id=quote.pk, object_type="sales.quote", action="update").get()
     assert entry.changes["title"] == ["販売管理システム導入", "改定版"]
-    assert entry.changes["tax_total"] == ["10.00", "31"]
+    assert entry.changes["tax_total"] == ["10.00", "31.00"]  # both as stored (two places)
 
 
 def test_switching_to_a_contact_with_an_empty_addressee_writes_sama(profile, rep_a, deal, contact_of_rep_a):

@@ -143,11 +143,18 @@ def tax_summary(totals: money.DocumentTotals, *, decimals: int) -> list[dict[str
     ]
 
 
+STORED_PLACES = 2  # Quote.subtotal / tax_total / total: decimal_places
+
+
 def _store_totals(quote: Quote, lines: list[QuoteLine]) -> None:
+    """The totals at the currency's places, held at the columns' two places as the database returns
+    them: a yen total computed as 12000 and read back as 12000.00 showed as a change in the audit
+    trail of every issue, though nothing had changed."""
     totals = quote_totals(lines, rounding=quote.tax_rounding, decimals=quote.currency.decimals)
-    quote.subtotal = totals.subtotal
-    quote.tax_total = totals.tax
-    quote.total = totals.total
+    stored = money.quantum(STORED_PLACES)
+    quote.subtotal = totals.subtotal.quantize(stored)
+    quote.tax_total = totals.tax.quantize(stored)
+    quote.total = totals.total.quantize(stored)
     quote.tax_summary = tax_summary(totals, decimals=quote.currency.decimals)
 
 

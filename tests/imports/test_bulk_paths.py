@@ -119,6 +119,29 @@ def test_a_batch_updating_contacts_of_more_than_a_thousand_companies_is_imported
     ) == sorted((f"花子{i}", name) for i, name in enumerate(names))
 
 
+def test_a_contact_row_joins_the_first_company_of_its_name_or_the_one_of_its_number(admin):
+    # given: two companies of the same name, the second with a 法人番号
+    first = CompanyFactory(name="山田商事", legal_form="kk", legal_form_position="after", owner=admin)
+    second = CompanyFactory(
+        name="山田商事",
+        legal_form="kk",
+        legal_form_position="after",
+        corporate_number="7123456789012",
+        owner=admin,
+    )
+    rows = [
+        ["姓", "名", "会社名", "会社の法人番号"],
+        ["田中", "一郎", "山田商事株式会社", ""],
+        ["鈴木", "次郎", "", "7123456789012"],
+    ]
+    # when
+    job = run(admin, "contacts", csv_bytes(rows), dedup="create")
+    # then
+    assert (job.created_count, job.error_count) == (2, 0)
+    assert dict(Contact.objects.values_list("given_name", "company")) == {"一郎": first.pk, "次郎": second.pk}
+    assert Company.objects.count() == 2
+
+
 def test_invalid_company_of_a_contact_row_is_a_row_error(admin):
     rows = [["姓", "会社名", "会社の法人番号"], ["田中", "山田商事", "1234567890123"], ["鈴木", "", ""]]
     job = run(admin, "contacts", csv_bytes(rows))

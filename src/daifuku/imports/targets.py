@@ -818,7 +818,12 @@ class ContactTarget(ModelTarget):
             yield from super().find_existing(base, lookup, values)
             return
         other = "company_id" if lookup == "name_company" else "office_phone"
-        rows = base.filter(name_key__in=inlist.param({v[0] for v in values})).order_by("pk")
+        # Both halves of the pair narrow the read: a common name (田中 太郎) alone matched hundreds of
+        # people per row at a million contacts; the pair itself is checked below.
+        rows = base.filter(
+            name_key__in=inlist.param({v[0] for v in values}),
+            **{f"{other}__in": inlist.param({v[1] for v in values})},
+        ).order_by("pk")
         for name_key, other_value, pk in rows.values_list("name_key", other, "pk").iterator(chunk_size=5000):
             value = (name_key, other_value)
             if value in values:
@@ -840,14 +845,23 @@ class ContactTarget(ModelTarget):
         found_by_number: dict[str, Any] = {}
         found_by_key: dict[str, Any] = {}
         if wanted_numbers or wanted_keys:
-            qs = company_queryset(user=by).filter(
-                models.Q(corporate_number__in=inlist.param(wanted_numbers))
-                | models.Q(name_key__in=inlist.param(wanted_keys))
-            )
-            for company in qs.order_by("pk"):
-                if company.corporate_number:
-                    found_by_number.setdefault(company.corporate_number, company)
-                found_by_key.setdefault(company.name_key, company)
+            # The first company (lowest id) the user may see per 法人番号 and per name key — only those
+            # are built: common names are shared by many companies (at a million contacts a batch's
+            # 2,000 names matched ~65,000 companies, half of the import's time).
+            visible = company_queryset(user=by)
+            firsts: dict[tuple[str, str], int] = {}
+            for column, wanted in (("corporate_number", wanted_numbers), ("name_key", wanted_keys)):
+                if wanted:
+                    first_ids = (
+                        visible.filter(**{f"{column}__in": inlist.param(wanted)})
+                        .order_by()
+                        .values_list(column)
+                        .annotate(first=models.Min("pk"))
+                    )
+                    firsts.update(((column, value), first) for value, first in first_ids)
+            companies = visible.in_bulk(set(firsts.values()))
+            for (column, value), pk in firsts.items():
+                (found_by_number if column == "corporate_number" else found_by_key)[value] = companies[pk]
         # Companies not found are created in bulk after the loop (one per (法人番号, name key); the first
         # row that names it validly wins), audited like company_create, without per-record events.
         new_companies: dict[tuple[str, str], _Pending] = {}

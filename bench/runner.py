@@ -634,7 +634,8 @@ def render(results: list[dict[str, Any]], notes: str = "") -> str:
         else:
             lines += ["Not run in this run (`--no-api`).", ""]
         lines += _transfer_lines(r, info)
-        lines += [f"Runner process peak RSS (in-process page workloads): {r['runner_peak_rss_mb']} MB.", ""]
+        what = "page workloads, exports and import" if r.get("transfers") else "page workloads"
+        lines += [f"Runner process peak RSS (in-process {what}): {r['runner_peak_rss_mb']} MB.", ""]
         lines += ["Not measured yet: " + "; ".join(r["not_measured"]) + ".", ""]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -1140,13 +1140,7 @@ class _QuoteWriter:
             profile_update(data=replace(PROFILE, warnings=[]), by=User.objects.get(username="bench_admin"))
             profile = profile_get()
         self.rounding = profile.tax_rounding
-        self.issuer = {
-            "name": profile.name,
-            "registration_number": profile.registration_number,
-            "postal_code": profile.postal_code,
-            "address": profile.address,
-            "phone": profile.phone,
-        }
+        self.issuer = self.services.issuer_of(profile)
         self.currencies = {c.code: c for c in Currency.objects.all()}
         self.rate_on = lru_cache(maxsize=None)(money.tax_rate_on)
         self.snap = audit.snapshotter(Quote, services.AUDIT_FIELDS)

@@ -121,6 +121,25 @@ def _vacuum_after_rollback() -> None:
         cursor.execute("VACUUM (ANALYZE)")
 
 
+def _transfer(
+    kind: str, name: str, role: str, rows: int, size: int, figures: tuple[float, float, float], detail: str
+) -> Transfer:
+    """A measured transfer: ``figures`` are (seconds, CPU seconds, peak RSS growth in MB)."""
+    seconds, cpu, growth = figures
+    return Transfer(
+        kind=kind,
+        name=name,
+        role=role,
+        rows=rows,
+        megabytes=round(size / 1e6, 2),
+        seconds=round(seconds, 3),
+        cpu_seconds=round(cpu, 3),
+        rows_per_second=round(rows / seconds, 1) if seconds else 0.0,
+        peak_rss_growth_mb=round(growth, 1),
+        detail=detail,
+    )
+
+
 def _line(t: Transfer) -> str:
     return (
         f"  {t.kind} {t.name} ({t.role}): {t.rows:,} rows, {t.megabytes:.1f} MB in {t.seconds:.2f} s = "
@@ -152,18 +171,7 @@ def _export(user: Any, role: str, path: str, name: str) -> Transfer:
         if entry and entry.replaced_chars
         else ""
     )
-    return Transfer(
-        kind="export",
-        name=name,
-        role=role,
-        rows=rows,
-        megabytes=round(size / 1e6, 2),
-        seconds=round(seconds, 3),
-        cpu_seconds=round(cpu, 3),
-        rows_per_second=round(rows / seconds, 1) if seconds else 0.0,
-        peak_rss_growth_mb=round(growth, 1),
-        detail=detail,
-    )
+    return _transfer("export", name, role, rows, size, (seconds, cpu, growth), detail)
 
 
 def import_file(path: Path, rows: int) -> tuple[int, int]:
@@ -240,17 +248,14 @@ def _import(user: Any, rows: int) -> Transfer:
             Path(job.file_path).unlink(missing_ok=True)
         directory.rmdir()
     processed = existing + new
-    return Transfer(
-        kind="import",
-        name=f"contacts, cp932 CSV, dedup “fill” ({existing:,} existing + {new:,} new people)",
-        role="administrator",
-        rows=processed,
-        megabytes=round(size / 1e6, 2),
-        seconds=round(seconds, 3),
-        cpu_seconds=round(cpu, 3),
-        rows_per_second=round(processed / seconds, 1) if seconds else 0.0,
-        peak_rss_growth_mb=round(growth, 1),
-        detail=(
+    return _transfer(
+        "import",
+        f"contacts, cp932 CSV, dedup “fill” ({existing:,} existing + {new:,} new people)",
+        "administrator",
+        processed,
+        size,
+        (seconds, cpu, growth),
+        (
             f"(created {job.created_count:,}, updated {job.updated_count:,}, "
             f"skipped {job.skipped_count:,}, errors {job.error_count:,}; {job.encoding})"
         ),

@@ -5,13 +5,14 @@ from collections import Counter
 import jaconv
 import pytest
 from bench.scales import SCALES, Scale
-from django.db import connection, transaction
+from django.db import connection
 
 from bench import generator
 from daifuku.core import jp, search
 from daifuku.core.models import AuditEntry, SearchDocument, Team, User
 from daifuku.customers import selectors
 from daifuku.customers.models import Company, Contact, ContactAffiliation
+from tests.bench.helpers import generated_then_read
 
 TINY = Scale("tiny", teams=3, reps_per_team=3, companies=60, contacts=300)
 
@@ -47,16 +48,8 @@ def test_generate_writes_the_counts_of_the_scale():
 
 @pytest.mark.django_db
 def test_same_seed_same_data_other_seed_other_data():
-    # given
-    def generate_and_read(seed: int) -> list[tuple]:
-        with transaction.atomic():
-            generator.generate(scale=TINY, seed=seed)
-            found = _fingerprint()
-            transaction.set_rollback(True)
-        return found
-
     # when
-    first, again, other = generate_and_read(11), generate_and_read(11), generate_and_read(12)
+    first, again, other = (generated_then_read(TINY, seed, _fingerprint) for seed in (11, 11, 12))
     # then
     assert len(first) == 360
     assert first == again

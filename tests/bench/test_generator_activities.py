@@ -5,7 +5,6 @@ from collections import Counter
 
 import pytest
 from bench.scales import SCALES, Scale
-from django.db import transaction
 from django.db.models import Max
 
 from bench import generator
@@ -13,6 +12,7 @@ from daifuku.activities import subscribers
 from daifuku.activities.models import Activity, Task, TimelineEntry
 from daifuku.customers.models import Company
 from daifuku.sales.models import Deal
+from tests.bench.helpers import generated_then_read
 
 TINY = Scale("tiny-activities", teams=2, reps_per_team=3, companies=40, contacts=200, deals=60,
              activities=800, tasks=120)  # fmt: skip
@@ -50,22 +50,18 @@ def test_activities_tasks_and_timeline_rows_are_counted():
 @pytest.mark.django_db
 def test_same_seed_same_activities_other_seed_other_activities():
     # given
-    def generate_and_read(seed: int) -> list[tuple]:
-        with transaction.atomic():
-            generator.generate(scale=TINY, seed=seed)
-            found = list(
-                Activity.objects.order_by("pk").values_list(
-                    "kind", "occurred_at", "company__name", "owner__username", "subject", "related_id"
-                )
+    def read() -> list[tuple]:
+        found = list(
+            Activity.objects.order_by("pk").values_list(
+                "kind", "occurred_at", "company__name", "owner__username", "subject", "related_id"
             )
-            found += list(
-                Task.objects.order_by("pk").values_list("title", "due_at", "owner__username", "contact_id")
-            )
-            transaction.set_rollback(True)
-        return found
+        )
+        return found + list(
+            Task.objects.order_by("pk").values_list("title", "due_at", "owner__username", "contact_id")
+        )
 
     # when
-    first, again, other = generate_and_read(21), generate_and_read(21), generate_and_read(22)
+    first, again, other = (generated_then_read(TINY, seed, read) for seed in (21, 21, 22))
     # then
     assert len(first) == 920
     assert first == again

@@ -21,6 +21,7 @@ from daifuku.core.services import profile_get
 from daifuku.sales import subscribers
 from daifuku.sales.models import Deal, Quote, QuoteLine
 from daifuku.sales.services import quotes as services
+from tests.bench.helpers import generated_then_read
 
 TINY = Scale("tiny-quotes", teams=2, reps_per_team=2, companies=30, contacts=120, deals=200, activities=300,
              tasks=20, quotes=100)  # fmt: skip
@@ -91,16 +92,8 @@ def test_quotes_and_lines_are_counted():
 
 @pytest.mark.django_db
 def test_same_seed_same_quotes_other_seed_other_quotes():
-    # given
-    def generate_and_read(seed: int) -> list[tuple]:
-        with transaction.atomic():
-            generator.generate(scale=TINY, seed=seed)
-            found = _fingerprint()
-            transaction.set_rollback(True)
-        return found
-
     # when
-    first, again, other = generate_and_read(11), generate_and_read(11), generate_and_read(12)
+    first, again, other = (generated_then_read(TINY, seed, _fingerprint) for seed in (11, 11, 12))
     # then
     assert len(first) > 100
     assert first == again

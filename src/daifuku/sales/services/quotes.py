@@ -146,6 +146,17 @@ def tax_summary(totals: money.DocumentTotals, *, decimals: int) -> list[dict[str
 STORED_PLACES = 2  # Quote.subtotal / tax_total / total: decimal_places
 
 
+def issuer_of(profile: Any) -> dict[str, str]:
+    """What an issued quote keeps of our company profile (発行者: name, T-number, address, phone)."""
+    return {
+        "name": profile.name,
+        "registration_number": profile.registration_number,
+        "postal_code": profile.postal_code,
+        "address": profile.address,
+        "phone": profile.phone,
+    }
+
+
 def _store_totals(quote: Quote, lines: list[QuoteLine]) -> None:
     """The totals at the currency's places, held at the columns' two places as the database returns
     them: a yen total computed as 12000 and read back as 12000.00 showed as a change in the audit
@@ -463,13 +474,7 @@ def quote_issue(*, quote: Quote, by: User, seen_version: int | None = None) -> Q
     if quote.valid_until is None:
         quote.valid_until = today + dt.timedelta(days=VALIDITY_DAYS)
     quote.tax_rounding = profile.tax_rounding
-    quote.issuer = {
-        "name": profile.name,
-        "registration_number": profile.registration_number,
-        "postal_code": profile.postal_code,
-        "address": profile.address,
-        "phone": profile.phone,
-    }
+    quote.issuer = issuer_of(profile)
     _store_totals(quote, lines)
     quote.status = QuoteStatus.ISSUED
     quote.issued_at = timezone.now()

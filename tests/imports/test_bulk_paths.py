@@ -142,6 +142,24 @@ def test_a_contact_row_joins_the_first_company_of_its_name_or_the_one_of_its_num
     assert Company.objects.count() == 2
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's autovacuum keeps its own statistics")
+def test_an_import_leaves_sqlite_statistics_for_the_next_ones_duplicate_lookups(admin):
+    # given: a new database, never analyzed
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS sqlite_stat1")
+    rows = [
+        ["姓", "名", "会社名", "メール"],
+        *(["佐藤", f"花子{i}", "山田商事", f"h{i}@example.jp"] for i in range(30)),
+    ]
+    # when
+    job = run(admin, "contacts", csv_bytes(rows), dedup="create")
+    # then
+    assert job.created_count == 30
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'customers_contact'")
+        assert cursor.fetchone()[0] > 0
+
+
 def test_invalid_company_of_a_contact_row_is_a_row_error(admin):
     rows = [["姓", "会社名", "会社の法人番号"], ["田中", "山田商事", "1234567890123"], ["鈴木", "", ""]]
     job = run(admin, "contacts", csv_bytes(rows))

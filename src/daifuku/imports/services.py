@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -301,10 +301,22 @@ def job_run(*, job_id: int, batch_size: int = BATCH_SIZE, progress: ProgressFn |
     job.status = JobStatus.DONE
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "finished_at"])
+    _refresh_statistics()
     events.emit("import.finished", job=job)
     if progress:
         progress(job)
     return job
+
+
+def _refresh_statistics() -> None:
+    """SQLite: ``PRAGMA optimize`` after an import, as SQLite advises after large changes — it analyzes
+    the tables whose size changed so much that their statistics (or the lack of any, in a new
+    database) would mislead the planner. Without statistics SQLite walked the company index for the
+    next import's name+company duplicates and read every contact of a batch's companies (import-bench:
+    statements 60 → 132 µs a row). PostgreSQL's autovacuum analyzes by itself."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA optimize")
 
 
 @transaction.atomic

@@ -242,14 +242,10 @@ def render_quote(quote: Quote, *, lines: list[QuoteLine], draft: bool = False) -
 
 
 def _profile_issuer() -> dict[str, str]:
-    profile = profile_get()
-    return {
-        "name": profile.name,
-        "registration_number": profile.registration_number,
-        "postal_code": profile.postal_code,
-        "address": profile.address,
-        "phone": profile.phone,
-    }
+    """The issuer a draft shows: what issuing would copy from the company profile now."""
+    from daifuku.sales.services.quotes import issuer_of  # the services import this module lazily
+
+    return issuer_of(profile_get())
 
 
 def _plain_style(*, size: int) -> TableStyle:

@@ -72,13 +72,17 @@ def test_deal_rows_are_the_template_markup(deals, language, cleaned):
     assert '<td class="text-nowrap">—</td>' in html
 
 
-# sales/quotes/quote_list.html's loop before the rows moved to Python (the badge is its include).
+QUOTE_BADGE = "<span class=\"badge {% if quote.status == 'draft' %}text-bg-secondary{% elif quote.status == 'issued' %}text-bg-primary{% elif quote.status == 'sent' %}text-bg-info{% elif quote.status == 'accepted' %}text-bg-success{% elif quote.status == 'rejected' %}text-bg-danger{% else %}text-bg-warning{% endif %}\" data-quote-status=\"{{ quote.status }}\">{{ quote.get_status_display }}</span>{% if quote.next_revision %} <span class=\"badge text-bg-light border\" data-superseded>{% translate \"改訂版あり\" %}</span>{% endif %}\n"  # noqa: E501
+
+# sales/quotes/quote_list.html's loop before the rows moved to Python, with the status badge include's
+# template of that time inlined.
 QUOTE_LOOP = """{% load i18n humanize %}{% for quote in quotes %}
       <tr data-quote-id="{{ quote.pk }}">
         <td class="text-nowrap"><a href="{% url 'sales:quote_detail' quote.pk %}">{{ quote.display_number }}</a></td>
         <td>{{ quote.title }}<div class="small text-muted"><a class="link-secondary" href="{% url 'sales:deal_detail' quote.deal_id %}">{{ quote.deal.name }}</a></div></td>
         <td>{{ quote.company.display_name }}</td>
-        <td>{% include "sales/quotes/_status_badge.html" %}</td>
+        <td><span class="badge {% if quote.status == 'draft' %}text-bg-secondary{% elif quote.status == 'issued' %}text-bg-primary{% elif quote.status == 'sent' %}text-bg-info{% elif quote.status == 'accepted' %}text-bg-success{% elif quote.status == 'rejected' %}text-bg-danger{% else %}text-bg-warning{% endif %}" data-quote-status="{{ quote.status }}">{{ quote.get_status_display }}</span>{% if quote.next_revision %} <span class="badge text-bg-light border" data-superseded>{% translate "改訂版あり" %}</span>{% endif %}
+</td>
         <td class="text-nowrap small">{{ quote.issue_date|date:"Y-m-d"|default:"—" }}</td>
         <td class="text-end text-nowrap">{{ quote.currency.symbol }}{{ quote.total|floatformat:quote.currency.decimals|intcomma }}</td>
         <td class="d-none d-md-table-cell small">{{ quote.owner.display_name }}</td>
@@ -113,3 +117,14 @@ def test_quote_rows_are_the_template_markup(quotes, language):
     assert html.count("data-superseded") == 1
     assert html.count("data-quote-status=") == 7
     assert '<td class="text-nowrap small">—</td>' in html
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_quote_status_badge_tag_is_the_former_include(quotes, language):
+    # given the include as it was before the badge moved to Python
+    former = engines["django"].from_string("{% load i18n %}" + QUOTE_BADGE)
+    current = engines["django"].from_string('{% include "sales/quotes/_status_badge.html" %}')
+    # when / then
+    with translation.override(language):
+        for quote in quotes:
+            assert current.render({"quote": quote}) == former.render({"quote": quote})

@@ -53,7 +53,7 @@ def deal_rows(deals: Iterable[Any], shown_pipeline: Any) -> SafeString:
     return mark_safe("".join(out))  # noqa: S308  (text escaped; ids and numbers; our URLs)
 
 
-# The badge class of each quote status (sales/quotes/_status_badge.html).
+# The badge class of each quote status; any other (expired) is text-bg-warning.
 QUOTE_BADGES = {
     "draft": "text-bg-secondary",
     "issued": "text-bg-primary",
@@ -63,24 +63,30 @@ QUOTE_BADGES = {
 }
 
 
+def quote_status_badge(quote: Any) -> str:
+    """The status badge, with 改訂版あり when a later revision exists; sales/quotes/_status_badge.html
+    renders it too (one markup for the list rows, the detail, the edit page and the deal's section)."""
+    from daifuku.sales.models import Quote
+
+    status, color = escape(quote.status), QUOTE_BADGES.get(quote.status, "text-bg-warning")
+    badge = (
+        f'<span class="badge {color}" data-quote-status="{status}">'
+        f"{escape(choice_label(Quote._meta.get_field('status'), quote.status))}</span>"
+    )
+    if getattr(quote, "next_revision", None):
+        badge += f' <span class="badge text-bg-light border" data-superseded>{escape(_("改訂版あり"))}</span>'
+    return badge
+
+
 def quote_rows(quotes: Iterable[Any]) -> SafeString:
     """The quote list's rows (sales/quotes/quote_list.html): 50 rows through the template, with its
     status-badge include, two ``{% url %}`` with arguments and the amount filters per row, were most
     of the page (30 ms at 100k)."""
-    from daifuku.sales.models import Quote
-
     quote_head, quote_tail = url_around_id("sales:quote_detail")
     deal_head, deal_tail = url_around_id("sales:deal_detail")
-    status_field = Quote._meta.get_field("status")
-    superseded = f' <span class="badge text-bg-light border" data-superseded>{escape(_("改訂版あり"))}</span>'
     out: list[str] = []
     for q in quotes:
-        status, color = escape(q.status), QUOTE_BADGES.get(q.status, "text-bg-warning")
-        badge = (
-            f'<span class="badge {color}" data-quote-status="{status}">'
-            f"{escape(choice_label(status_field, q.status))}</span>"
-            f"{superseded if getattr(q, 'next_revision', None) else ''}\n"
-        )
+        badge = quote_status_badge(q) + "\n"  # the include's file ended in a newline
         currency = q.currency
         amount = intcomma(floatformat(q.total, currency.decimals if currency else -1))
         owner = escape(q.owner.display_name) if q.owner else ""
